@@ -1,0 +1,45 @@
+// The seed's "Advanced Usage with Health Monitoring": several databases, one of
+// them read-only, one misconfigured; health and statistics.
+
+#include "example_url.hpp"
+
+#include <appinfra/db.hpp>
+#include <appinfra/pg.hpp>
+#include <appinfra/sqlite.hpp>
+
+#include <fmt/format.h>
+
+using namespace appinfra;
+
+int main() {
+  auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
+  const std::string url = example_url();
+  db::Config config{
+      {"primary", {{"url", url}, {"pool_size", 10}}},
+      {"readonly", {{"url", url}, {"readonly", true}, {"pool_size", 5}}},
+      {"legacy", {{"url", "mysql://app:secret@legacy-host/app"}}},  // no MySQL backend: recorded, not fatal
+  };
+
+  db::Manager<pg::PG<>, pg::PG<db::ReadOnly>, sqlite::SQLite<>, sqlite::SQLite<db::ReadOnly>> manager(logger, config);
+  manager.setup();
+
+  // Health monitoring
+  int healthy = 0;
+  for (const auto& [db_name, result] : manager.health_check()) {
+    if (result.healthy()) {
+      fmt::print("✓ {}: {:.2f}ms\n", db_name, result.response_time_ms);
+      ++healthy;
+    } else {
+      fmt::print("✗ {}: {}\n", db_name, result.error);
+    }
+  }
+
+  // Connection statistics
+  const auto stats = manager.get_stats();
+  fmt::print("Active connections: {}\n", stats.successful_setups);
+  fmt::print("Failed setups: {}\n", stats.failed_setups);
+  for (const auto& [name, error] : manager.get_setup_errors()) fmt::print("  {}: {}\n", name, error);
+
+  manager.close_all();
+  return healthy == 2 && stats.failed_setups == 1 ? 0 : 1;
+}

@@ -1,0 +1,41 @@
+#pragma once
+/// @file appinfra/db.hpp
+/// The public API of appinfra::db, without any backend: Manager and
+/// StaticManager, configuration, errors, results, health and statistics, the
+/// concepts a backend, a pool, a logger and an access policy model, and the stock
+/// policies. Backends come from <appinfra/pg.hpp> and <appinfra/sqlite.hpp>;
+/// loggers from <appinfra/log.hpp>.
+///
+/// @code
+/// #include <appinfra/db.hpp>
+/// #include <appinfra/sqlite.hpp>
+/// using namespace appinfra;
+/// db::Manager<sqlite::SQLite<>> manager(log::LoggerFactory::create_root(log::LogConfig::from_params("info")),
+///                                       {{"primary", {{"url", "sqlite:///:memory:"}}}});
+/// manager.setup();
+/// auto conn = manager.db("primary").connect();
+/// conn.execute("SELECT 1");
+/// @endcode
+
+#include <appinfra/db/access.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/database.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/health.hpp>
+#include <appinfra/db/manager.hpp>
+#include <appinfra/db/ordered_map.hpp>
+#include <appinfra/db/result.hpp>
+#include <appinfra/db/static_manager.hpp>
+#include <appinfra/db/stats.hpp>
+#include <appinfra/db/url.hpp>
+
+#include <appinfra/db/concepts/access.hpp>
+#include <appinfra/db/concepts/backend.hpp>
+#include <appinfra/db/concepts/connector.hpp>
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/concepts/pool.hpp>
+
+#include <appinfra/db/pool/options.hpp>
+#include <appinfra/db/pool/queue_pool.hpp>
+
+#include <appinfra/log.hpp>

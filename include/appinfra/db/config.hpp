@@ -1,0 +1,269 @@
+#pragma once
+// Configuration: the untyped form a service reads from its config source
+// (Config, Options, Value) and the validated form a backend is built from
+// (DatabaseConfig). Every rejected value is reported with the database, the key
+// and the value; passwords are redacted.
+
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/url.hpp>
+#include <appinfra/log/level.hpp>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace appinfra::db {
+
+/// One configuration value: a boolean, an integer, a number or a text.
+/// Texts are accepted where numbers or booleans are expected ("10", "true"),
+/// since environment variables and many config files only carry texts.
+class Value {
+ public:
+  using Storage = std::variant<bool, std::int64_t, double, std::string>;
+
+  Value(bool b) : v_(b) {}                                    // NOLINT: implicit by design
+  Value(int i) : v_(std::int64_t{i}) {}                       // NOLINT
+  Value(long i) : v_(std::int64_t{i}) {}                      // NOLINT
+  Value(long long i) : v_(static_cast<std::int64_t>(i)) {}    // NOLINT
+  Value(double d) : v_(d) {}                                  // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}                // NOLINT
+  Value(std::string s) : v_(std::move(s)) {}                 // NOLINT
+  Value(std::string_view s) : v_(std::string(s)) {}           // NOLINT
+
+  [[nodiscard]] const Storage& storage() const noexcept { return v_; }
+
+  /// The value as written, for error messages (texts are quoted and redacted).
+  [[nodiscard]] std::string display() const {
+    return std::visit(
+        [](const auto& x) -> std::string {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+          else if constexpr (std::is_same_v<T, std::string>) return "'" + Url::redact(x) + "'";
+          else return fmt::format("{}", x);
+        },
+        v_);
+  }
+
+ private:
+  Storage v_;
+};
+
+/// The options of one database, in the order given. Value type.
+class Options {
+ public:
+  using Item = std::pair<std::string, Value>;
+  Options() = default;
+  Options(std::initializer_list<Item> items) {
+    for (const auto& [k, v] : items) set(k, v);
+  }
+  /// Sets `key`, replacing an earlier value.
+  Options& set(std::string key, Value value) {
+    for (auto& item : items_)
+      if (item.first == key) {
+        item.second = std::move(value);
+        return *this;
+      }
+    items_.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  [[nodiscard]] const Value* find(std::string_view key) const noexcept {
+    for (const auto& item : items_)
+      if (item.first == key) return &item.second;
+    return nullptr;
+  }
+  [[nodiscard]] auto begin() const noexcept { return items_.begin(); }
+  [[nodiscard]] auto end() const noexcept { return items_.end(); }
+
+ private:
+  std::vector<Item> items_;
+};
+
+/// The seed's `dbs` section: named databases in configuration order. Value type.
+class Config {
+ public:
+  using Item = std::pair<std::string, Options>;
+  Config() = default;
+  Config(std::initializer_list<Item> dbs) {
+    for (const auto& [name, options] : dbs) add(name, options);
+  }
+  /// Adds a database; a name given twice is a ConfigError (it would silently drop one).
+  Config& add(std::string name, Options options) {
+    for (const auto& item : dbs_)
+      if (item.first == name)
+        throw ConfigError(name, "", "", fmt::format("database '{}' is configured twice", name));
+    dbs_.emplace_back(std::move(name), std::move(options));
+    return *this;
+  }
+  [[nodiscard]] const Options* find(std::string_view name) const noexcept {
+    for (const auto& item : dbs_)
+      if (item.first == name) return &item.second;
+    return nullptr;
+  }
+  [[nodiscard]] bool empty() const noexcept { return dbs_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return dbs_.size(); }
+  [[nodiscard]] auto begin() const noexcept { return dbs_.begin(); }
+  [[nodiscard]] auto end() const noexcept { return dbs_.end(); }
+
+ private:
+  std::vector<Item> dbs_;
+};
+
+/// The validated configuration of one database, with the seed's defaults.
+/// Value type; built by DatabaseConfig::from().
+struct DatabaseConfig {
+  using Seconds = std::chrono::duration<double>;
+
+  std::string name;
+  Url url;
+  bool readonly = false;
+  bool create_db = false;
+  int pool_size = 5;
+  int max_overflow = 10;
+  Seconds pool_timeout{30.0};
+  /// Maximum age of a pooled connection; negative: never recycled.
+  Seconds pool_recycle{3600.0};
+  bool pool_pre_ping = true;
+  bool echo = false;
+  bool auto_reconnect = true;
+  int max_retries = 3;
+  Seconds retry_delay{1.0};
+  /// Level of the query log; echo: true without a level logs at info.
+  std::optional<log::Level> query_lg_level;
+
+  /// The keys from() understands.
+  static constexpr std::string_view keys[] = {
+      "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
+      "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
+      "max_retries", "retry_delay", "query_lg_level"};
+
+  /// Level at which statements are logged, or Level::off.
+  [[nodiscard]] log::Level query_log_level() const noexcept {
+    if (query_lg_level) return *query_lg_level;
+    return echo ? log::Level::info : log::Level::off;
+  }
+
+  /// Validates `options` of database `name`. Throws ConfigError naming the
+  /// database, the key and the value for the first bad one.
+  static DatabaseConfig from(std::string name, const Options& options) {
+    DatabaseConfig c;
+    c.name = std::move(name);
+    for (const auto& [key, value] : options) {
+      bool known = false;
+      for (auto k : keys) known = known || k == key;
+      if (!known)
+        throw ConfigError(c.name, key, value.display(),
+                          fmt::format("database '{}': unknown key '{}' (value {}); known keys: {}",
+                                      c.name, key, value.display(), fmt::join(keys, ", ")));
+    }
+    const Value* url = options.find("url");
+    if (url == nullptr)
+      throw ConfigError(c.name, "url", "", fmt::format("database '{}': key 'url' is missing", c.name));
+    const std::string url_text = c.text(*url, "url");
+    if (url_text.empty())
+      throw ConfigError(c.name, "url", "''", fmt::format("database '{}': key 'url' is empty", c.name));
+    c.url = Url::parse(url_text);
+
+    c.readonly = c.boolean(options, "readonly", c.readonly);
+    c.create_db = c.boolean(options, "create_db", c.create_db);
+    c.pool_size = static_cast<int>(c.integer(options, "pool_size", c.pool_size, 1));
+    c.max_overflow = static_cast<int>(c.integer(options, "max_overflow", c.max_overflow, 0));
+    c.pool_timeout = Seconds(c.number(options, "pool_timeout", c.pool_timeout.count(), 0.0, false));
+    c.pool_recycle = Seconds(c.number(options, "pool_recycle", c.pool_recycle.count(), -1.0, true));
+    c.pool_pre_ping = c.boolean(options, "pool_pre_ping", c.pool_pre_ping);
+    c.echo = c.boolean(options, "echo", c.echo);
+    c.auto_reconnect = c.boolean(options, "auto_reconnect", c.auto_reconnect);
+    c.max_retries = static_cast<int>(c.integer(options, "max_retries", c.max_retries, 0));
+    c.retry_delay = Seconds(c.number(options, "retry_delay", c.retry_delay.count(), 0.0, true));
+    if (const Value* v = options.find("query_lg_level")) {
+      const std::string level = c.text(*v, "query_lg_level");
+      try {
+        c.query_lg_level = log::parse_level(level);
+      } catch (const std::invalid_argument& e) {
+        throw c.bad("query_lg_level", *v, e.what());
+      }
+    }
+    if (c.readonly && c.create_db)
+      throw ConfigError(c.name, "create_db", "true",
+                        fmt::format("database '{}': key 'create_db' is true but 'readonly' is true too: "
+                                    "a read-only database cannot create itself",
+                                    c.name));
+    return c;
+  }
+
+ private:
+  [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
+    return ConfigError(name, std::string(key), v.display(),
+                       fmt::format("database '{}': key '{}' has invalid value {}: {}", name, key,
+                                   v.display(), why));
+  }
+
+  [[nodiscard]] std::string text(const Value& v, std::string_view key) const {
+    if (const auto* s = std::get_if<std::string>(&v.storage())) return *s;
+    throw bad(key, v, "expected a text");
+  }
+
+  [[nodiscard]] bool boolean(const Options& o, std::string_view key, bool dflt) const {
+    const Value* v = o.find(key);
+    if (v == nullptr) return dflt;
+    if (const auto* b = std::get_if<bool>(&v->storage())) return *b;
+    if (const auto* s = std::get_if<std::string>(&v->storage())) {
+      if (*s == "true" || *s == "1" || *s == "yes" || *s == "on") return true;
+      if (*s == "false" || *s == "0" || *s == "no" || *s == "off") return false;
+    }
+    if (const auto* i = std::get_if<std::int64_t>(&v->storage()); i && (*i == 0 || *i == 1))
+      return *i == 1;
+    throw bad(key, *v, "expected true or false");
+  }
+
+  [[nodiscard]] std::int64_t integer(const Options& o, std::string_view key, std::int64_t dflt,
+                                     std::int64_t min) const {
+    const Value* v = o.find(key);
+    if (v == nullptr) return dflt;
+    std::int64_t out = 0;
+    if (const auto* i = std::get_if<std::int64_t>(&v->storage())) {
+      out = *i;
+    } else if (const auto* s = std::get_if<std::string>(&v->storage())) {
+      const auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+      if (ec != std::errc{} || p != s->data() + s->size() || s->empty())
+        throw bad(key, *v, "expected an integer");
+    } else {
+      throw bad(key, *v, "expected an integer");
+    }
+    if (out < min) throw bad(key, *v, fmt::format("must be at least {}", min));
+    if (out > 1'000'000) throw bad(key, *v, "must be at most 1000000");
+    return out;
+  }
+
+  [[nodiscard]] double number(const Options& o, std::string_view key, double dflt, double min,
+                              bool min_inclusive) const {
+    const Value* v = o.find(key);
+    if (v == nullptr) return dflt;
+    double out = 0;
+    if (const auto* d = std::get_if<double>(&v->storage())) {
+      out = *d;
+    } else if (const auto* i = std::get_if<std::int64_t>(&v->storage())) {
+      out = static_cast<double>(*i);
+    } else if (const auto* s = std::get_if<std::string>(&v->storage())) {
+      const auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+      if (ec != std::errc{} || p != s->data() + s->size() || s->empty())
+        throw bad(key, *v, "expected a number");
+    } else {
+      throw bad(key, *v, "expected a number");
+    }
+    if (!(out == out)) throw bad(key, *v, "expected a number");
+    if (min_inclusive ? out < min : out <= min)
+      throw bad(key, *v, fmt::format("must be {} {}", min_inclusive ? "at least" : "greater than", min));
+    return out;
+  }
+};
+
+}  // namespace appinfra::db

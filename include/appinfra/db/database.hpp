@@ -1,0 +1,144 @@
+#pragma once
+// Database: one named database of a run-time Manager, with static dispatch to its
+// backend; AnyConnection and AnySession, what it hands out.
+
+#include <appinfra/db/concepts/backend.hpp>
+#include <appinfra/db/detail/manager_base.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/health.hpp>
+#include <appinfra/db/result.hpp>
+#include <appinfra/db/stats.hpp>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace appinfra::db {
+
+template <Interface... Backends>
+class Manager;
+
+/// A connection from whichever backend a database has: execute() dispatches
+/// statically (std::visit over the backends' connection types). Move-only.
+template <class... Backends>
+class AnyConnection {
+ public:
+  using variant_type = std::variant<decltype(std::declval<Backends&>().connect())...>;
+  explicit AnyConnection(variant_type v) noexcept : v_(std::move(v)) {}
+
+  template <class... Args>
+  Result execute(std::string_view sql, const Args&... args) {
+    return std::visit([&](auto& c) { return c.execute(sql, args...); }, v_);
+  }
+  void close() noexcept {
+    std::visit([](auto& c) { c.close(); }, v_);
+  }
+  /// Calls f with the backend's own connection type (for native()).
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    return std::visit(std::forward<F>(f), v_);
+  }
+
+ private:
+  variant_type v_;
+};
+
+/// A session from whichever backend a database has. Move-only; rolls back unless
+/// committed.
+template <class... Backends>
+class AnySession {
+ public:
+  using variant_type = std::variant<decltype(std::declval<Backends&>().session())...>;
+  explicit AnySession(variant_type v) noexcept : v_(std::move(v)) {}
+
+  template <class... Args>
+  Result execute(std::string_view sql, const Args&... args) {
+    return std::visit([&](auto& s) { return s.execute(sql, args...); }, v_);
+  }
+  void commit() {
+    std::visit([](auto& s) { s.commit(); }, v_);
+  }
+  void rollback() {
+    std::visit([](auto& s) { s.rollback(); }, v_);
+  }
+  void close() noexcept {
+    std::visit([](auto& s) { s.close(); }, v_);
+  }
+  [[nodiscard]] bool in_transaction() const noexcept {
+    return std::visit([](const auto& s) { return s.in_transaction(); }, v_);
+  }
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    return std::visit(std::forward<F>(f), v_);
+  }
+
+ private:
+  variant_type v_;
+};
+
+/// One named database of a Manager: the backend the factory chose for it, or why
+/// its setup failed. Returned by reference from Manager::db(); lives as long as the
+/// Manager. Thread-safe after setup.
+template <class... Backends>
+class Database : private detail::EntryState {
+ public:
+  explicit Database(std::string name) : EntryState(std::move(name)) {}
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  using EntryState::available;
+  [[nodiscard]] const std::string& name() const noexcept { return EntryState::name; }
+  /// Why setup failed; empty if it did not.
+  [[nodiscard]] const std::string& setup_error() const noexcept { return error; }
+
+  /// Calls f(backend&) with the concrete backend. Throws like Manager::db() when the
+  /// database is not available.
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    if (!available()) throw_unavailable();
+    return std::visit(std::forward<F>(f), *backend_);
+  }
+
+  /// The concrete backend; throws db::Error naming the database when it has another type.
+  template <class B>
+  [[nodiscard]] B& get() {
+    if (!available()) throw_unavailable();
+    if (B* b = std::get_if<B>(&*backend_)) return *b;
+    throw Error(fmt::format("database '{}' does not have the requested backend type", EntryState::name));
+  }
+  template <class B>
+  [[nodiscard]] bool holds() const noexcept {
+    return backend_ && std::holds_alternative<B>(*backend_);
+  }
+
+  [[nodiscard]] AnyConnection<Backends...> connect() {
+    return visit([](auto& b) {
+      return AnyConnection<Backends...>(typename AnyConnection<Backends...>::variant_type(
+          std::in_place_type<decltype(b.connect())>, b.connect()));
+    });
+  }
+  [[nodiscard]] AnySession<Backends...> session() {
+    return visit([](auto& b) {
+      return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
+          std::in_place_type<decltype(b.session())>, b.session()));
+    });
+  }
+  [[nodiscard]] HealthResult health_check() {
+    return visit([](auto& b) { return b.health_check(); });
+  }
+  [[nodiscard]] PoolStatus get_pool_status() {
+    return visit([](auto& b) { return b.get_pool_status(); });
+  }
+
+ private:
+  template <Interface...>
+  friend class Manager;
+  std::optional<std::variant<Backends...>> backend_;  // emplaced in place: backends do not move
+};
+
+}  // namespace appinfra::db

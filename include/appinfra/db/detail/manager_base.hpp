@@ -1,0 +1,192 @@
+#pragma once
+// What the run-time Manager and the compile-time StaticManager share: setup
+// bookkeeping, setup errors, statistics, health checks and closing.
+
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/health.hpp>
+#include <appinfra/db/ordered_map.hpp>
+#include <appinfra/db/stats.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace appinfra::db::detail {
+
+/// The state every named database entry has, whatever its backend storage.
+struct EntryState {
+  explicit EntryState(std::string n) : name(std::move(n)) {}
+  std::string name;
+  std::string error;            // why setup failed; empty otherwise
+  std::exception_ptr cause;     // the original exception, nested into db()'s SetupError
+  bool configured = true;       // false: declared (StaticManager) but missing from the config
+  bool set_up = false;
+  std::atomic<bool> closed{false};
+
+  [[nodiscard]] bool available() const noexcept { return set_up && !closed.load(std::memory_order_acquire); }
+
+  /// Throws the error db(name) gives for an entry that is not available.
+  [[noreturn]] void throw_unavailable() const {
+    if (!error.empty()) {
+      try {
+        std::rethrow_exception(cause);
+      } catch (...) {
+        std::throw_with_nested(SetupError(fmt::format("Database '{}' setup failed: {}", name, error)));
+      }
+    }
+    if (closed) throw ClosedError(fmt::format("Database '{}' is closed (close_all() was called)", name));
+    throw SetupError(fmt::format("Database '{}' is not set up (call setup() first)", name));
+  }
+};
+
+/// CRTP base. Derived provides `for_each_entry(f)`, calling f(state, backend*) for
+/// each entry in configuration order, backend being null when not set up, and
+/// `setup_entries()`, which calls setup_entry() for each entry.
+template <class Derived, Logger L>
+class ManagerBase {
+ public:
+  using logger_type = L;
+
+  [[nodiscard]] const L& logger() const noexcept { return logger_; }
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+
+  /// Sets up every configured database in configuration order. A database that
+  /// fails is logged and recorded (get_setup_errors()) and the others go on.
+  /// Throws SetupError when the configuration names no database or when none
+  /// could be set up; UsageError when called twice.
+  void setup() {
+    if (setup_called_) throw UsageError("setup() was already called");
+    setup_called_ = true;
+    if (config_.empty())
+      throw SetupError("no databases configured: the 'dbs' section is missing or empty");
+    derived().setup_entries();
+    std::size_t ok = 0, failed = 0;
+    std::string errors;
+    derived().for_each_entry([&](const EntryState& s, const auto*) {
+      if (s.set_up) ++ok;
+      if (!s.error.empty()) {
+        ++failed;
+        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, s.error);
+      }
+    });
+    if (ok == 0) throw SetupError("Failed to setup any database connections: " + errors);
+    if (failed > 0)
+      detail::log(logger_, log::Level::warning, "set up {} of {} databases; {} failed: {}", ok, ok + failed, failed,
+                  errors);
+    else
+      detail::log(logger_, log::Level::info, "set up {} database{}", ok, ok == 1 ? "" : "s");
+  }
+
+  /// Names of the databases that are set up and open, in configuration order.
+  [[nodiscard]] std::vector<std::string> list_databases() const {
+    std::vector<std::string> names;
+    derived().for_each_entry([&](const EntryState& s, const auto*) {
+      if (s.available()) names.push_back(s.name);
+    });
+    return names;
+  }
+
+  /// Why each failed database failed, in configuration order (a copy).
+  [[nodiscard]] OrderedMap<std::string> get_setup_errors() const {
+    OrderedMap<std::string> out;
+    derived().for_each_entry([&](const EntryState& s, const auto*) {
+      if (!s.error.empty()) out.insert_or_assign(s.name, s.error);
+    });
+    return out;
+  }
+
+  [[nodiscard]] ManagerStats get_stats() const {
+    ManagerStats st;
+    derived().for_each_entry([&](const EntryState& s, const auto*) {
+      if (s.configured) ++st.total_configured;
+      if (s.set_up) {
+        ++st.successful_setups;
+        if (s.available()) st.available_databases.push_back(s.name);
+      }
+      if (!s.error.empty()) {
+        ++st.failed_setups;
+        st.failed_databases.push_back(s.name);
+      }
+    });
+    return st;
+  }
+
+  /// Health of every configured database, in configuration order: a timed
+  /// `SELECT 1` for each available one; a database whose setup failed is unhealthy
+  /// with its setup error. Never throws for a database's failure.
+  [[nodiscard]] HealthReport health_check() { return health(nullptr); }
+
+  /// Health of one database; an unknown name gives an empty report.
+  [[nodiscard]] HealthReport health_check(std::string_view name) { return health(&name); }
+
+  /// Closes every pool. Errors are logged, not thrown; safe to call twice. Setup
+  /// errors are kept; db() then reports the database as closed.
+  void close_all() noexcept {
+    derived().for_each_entry([&](EntryState& s, auto* backend) {
+      if (backend == nullptr || s.closed.exchange(true)) return;
+      try {
+        backend->close();
+        detail::log(logger_, log::Level::debug, "database '{}': closed", s.name);
+      } catch (const std::exception& e) {
+        try {
+          detail::log(logger_, log::Level::error, "database '{}': error while closing: {}", s.name, e.what());
+        } catch (...) {
+        }
+      }
+    });
+  }
+
+ protected:
+  ManagerBase(L logger, Config config) : logger_(std::move(logger)), config_(std::move(config)) {}
+  ~ManagerBase() = default;
+
+  /// Runs `build(config)` for one entry, recording its failure.
+  template <class Build>
+  void setup_entry(EntryState& s, const Options* options, Build&& build) {
+    try {
+      if (options == nullptr)
+        throw ConfigError(s.name, "", "",
+                          fmt::format("database '{}' is declared but has no configuration", s.name));
+      build(DatabaseConfig::from(s.name, *options));
+      s.set_up = true;
+    } catch (const std::exception& e) {
+      s.error = e.what();
+      s.cause = std::current_exception();
+      detail::log(logger_, log::Level::error, "failed to setup database '{}': {}", s.name, s.error);
+    }
+  }
+
+  L logger_;
+  Config config_;
+
+ private:
+  HealthReport health(const std::string_view* only) {
+    HealthReport report;
+    derived().for_each_entry([&](const EntryState& s, auto* backend) {
+      if (only != nullptr && *only != s.name) return;
+      if (backend != nullptr && s.available()) {
+        report.insert_or_assign(s.name, backend->health_check());
+      } else if (!s.error.empty() || s.closed) {
+        HealthResult r;
+        r.error = s.error.empty() ? "closed" : "setup failed: " + s.error;
+        report.insert_or_assign(s.name, std::move(r));
+      }
+    });
+    return report;
+  }
+
+  Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+  const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
+
+  bool setup_called_ = false;
+};
+
+}  // namespace appinfra::db::detail

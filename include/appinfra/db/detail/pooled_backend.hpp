@@ -1,0 +1,81 @@
+#pragma once
+// What every pooled backend shares: its configuration, logger, query log and pool,
+// the health check and the pool status.
+
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/concepts/pool.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/health.hpp>
+#include <appinfra/db/pool/options.hpp>
+#include <appinfra/db/stats.hpp>
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace appinfra::db::detail {
+
+/// Base of a backend built on a Connector and a pool policy. The connector must
+/// also provide `round_trip(conn)`: one `SELECT 1`, throwing on failure. It holds
+/// what connections need after the backend is gone (the query log), since it lives
+/// in the pool's state.
+template <class C, class Policy, Logger L>
+  requires PoolPolicy<Policy, C, std::chrono::steady_clock>
+class PooledBackend {
+ public:
+  using logger_type = L;
+  using pool_type = typename Policy::template pool<C, std::chrono::steady_clock>;
+  using handle_type = typename pool_type::handle_type;
+
+  [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
+  [[nodiscard]] const DatabaseConfig& config() const noexcept { return config_; }
+
+  /// A timed `SELECT 1` on a pooled connection. Never throws.
+  [[nodiscard]] HealthResult health_check() noexcept {
+    HealthResult r;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      handle_type h = pool_.acquire();
+      try {
+        pool_.connector().round_trip(h.get());
+      } catch (...) {
+        h.invalidate();
+        throw;
+      }
+      r.status = HealthStatus::healthy;
+    } catch (const std::exception& e) {
+      r.error = e.what();
+    } catch (...) {
+      r.error = "unknown error";
+    }
+    r.response_time_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return r;
+  }
+
+  [[nodiscard]] PoolStatus get_pool_status() const { return pool_.status(); }
+
+  /// Closes the pool: idle connections now, checked-out ones when returned. Idempotent.
+  void close() noexcept { pool_.close(); }
+
+ protected:
+  /// Opens one connection and keeps it in the pool, so that setup() reports an
+  /// unreachable database at once.
+  PooledBackend(L logger, DatabaseConfig config, C connector, PoolOptions options)
+      : logger_(std::move(logger)),
+        config_(std::move(config)),
+        pool_(std::move(connector), options) {
+    { handle_type warm = pool_.acquire(); }
+    detail::log(logger_, log::Level::debug, "database '{}': connected to {}", config_.name,
+                config_.url.redacted());
+  }
+  ~PooledBackend() = default;
+
+  L logger_;
+  DatabaseConfig config_;
+  pool_type pool_;
+};
+
+}  // namespace appinfra::db::detail

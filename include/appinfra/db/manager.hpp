@@ -1,0 +1,124 @@
+#pragma once
+// Manager: named databases from run-time configuration, each served by the first
+// backend of the Manager's type list that accepts its configuration.
+
+#include <appinfra/db/concepts/backend.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/database.hpp>
+#include <appinfra/db/detail/manager_base.hpp>
+#include <appinfra/db/detail/type_list.hpp>
+#include <appinfra/db/errors.hpp>
+
+#include <fmt/format.h>
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace appinfra::db {
+
+/// The seed's Manager, composed at compile time from a list of backends, for
+/// example `Manager<pg::PG<>, pg::PG<ReadOnly>, sqlite::SQLite<>>`.
+///
+/// setup() builds one backend per configured database: the first type of the list
+/// whose `accepts(config)` is true (url scheme and `readonly`), dispatching
+/// statically from then on. A database whose url scheme no backend serves fails
+/// with UnknownDBTypeException, recorded while the others are set up.
+///
+/// Thread safety: setup() and close_all() must not run concurrently with anything
+/// else; all other members may be called concurrently after setup().
+/// Lifetime: references from db() live as long as the Manager; the destructor
+/// calls close_all().
+template <Interface... Backends>
+class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail::common_logger<Backends...>::type> {
+  static_assert(sizeof...(Backends) > 0, "appinfra::db::Manager needs at least one backend");
+  static_assert(detail::unique_types<Backends...>, "appinfra::db::Manager: a backend type is listed twice");
+  using Base = detail::ManagerBase<Manager, typename detail::common_logger<Backends...>::type>;
+  friend Base;
+
+ public:
+  using logger_type = typename Base::logger_type;
+  using database_type = Database<Backends...>;
+
+  Manager(logger_type logger, Config config) : Base(std::move(logger), std::move(config)) {}
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+  ~Manager() { this->close_all(); }
+
+  /// The database named `name`. Throws NotFoundError for a name that is not
+  /// configured, SetupError (with the original error nested) for one whose setup
+  /// failed, ClosedError after close_all().
+  [[nodiscard]] database_type& db(std::string_view name) {
+    for (auto& d : dbs_)
+      if (d.name() == name) {
+        if (!d.available()) d.throw_unavailable();
+        return d;
+      }
+    throw NotFoundError(fmt::format("Database connection '{}' not found", name));
+  }
+
+  /// The backend types' url schemes, for messages ("postgresql, postgres, sqlite").
+  [[nodiscard]] static std::string supported_schemes() {
+    std::string out;
+    detail::for_each_type<Backends...>([&](auto t, std::size_t) {
+      const std::string_view s = decltype(t)::type::schemes;
+      if (out.find(s) == std::string::npos) out += (out.empty() ? "" : ", ") + std::string(s);
+    });
+    return out;
+  }
+
+ private:
+  void setup_entries() {
+    for (const auto& [name, options] : this->config_) {
+      database_type& d = dbs_.emplace_back(name);
+      this->setup_entry(d, &options, [&](const DatabaseConfig& c) { create(d, c); });
+    }
+  }
+
+  // The factory: the first backend that accepts the configuration.
+  void create(database_type& d, const DatabaseConfig& c) {
+    bool made = false;
+    detail::for_each_type<Backends...>([&](auto t, std::size_t) {
+      using B = typename decltype(t)::type;
+      if (!made && B::accepts(c)) {
+        d.backend_.emplace(std::in_place_type<B>, this->logger_, c);
+        made = true;
+      }
+    });
+    if (made) return;
+    DatabaseConfig other = c;
+    other.readonly = !c.readonly;
+    bool other_access = false;
+    detail::for_each_type<Backends...>([&](auto t, std::size_t) { other_access = other_access || decltype(t)::type::accepts(other); });
+    if (other_access)
+      throw ConfigError(c.name, "readonly", c.readonly ? "true" : "false",
+                        fmt::format("database '{}': key 'readonly' is {} but this Manager has no {} backend for "
+                                    "'{}' urls (add one with the {} access policy to the Manager's backends)",
+                                    c.name, c.readonly, c.readonly ? "read-only" : "read-write", c.url.scheme(),
+                                    c.readonly ? "ReadOnly" : "ReadWrite"));
+    throw UnknownDBTypeException(c.name, "url", "'" + c.url.redacted() + "'",
+                                 fmt::format("database '{}': key 'url' has unknown database type '{}' in '{}' "
+                                             "(this Manager supports: {})",
+                                             c.name, c.url.scheme(), c.url.redacted(), supported_schemes()));
+  }
+
+  template <class Self, class F>
+  static void for_each_entry_impl(Self& self, F&& f) {
+    using First = std::conditional_t<std::is_const_v<Self>, const std::tuple_element_t<0, std::tuple<Backends...>>,
+                                     std::tuple_element_t<0, std::tuple<Backends...>>>;
+    for (auto& d : self.dbs_) {
+      auto& state = static_cast<std::conditional_t<std::is_const_v<Self>, const detail::EntryState, detail::EntryState>&>(d);
+      if (d.backend_) std::visit([&](auto& b) { f(state, &b); }, *d.backend_);
+      else f(state, static_cast<First*>(nullptr));
+    }
+  }
+  template <class F>
+  void for_each_entry(F&& f) { for_each_entry_impl(*this, f); }
+  template <class F>
+  void for_each_entry(F&& f) const { for_each_entry_impl(*this, f); }
+
+  std::deque<database_type> dbs_;  // a deque: entries never move once built
+};
+
+}  // namespace appinfra::db

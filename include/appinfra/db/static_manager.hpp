@@ -1,0 +1,168 @@
+#pragma once
+// StaticManager: database names and backends fixed at compile time.
+
+#include <appinfra/db/concepts/backend.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/fixed_string.hpp>
+#include <appinfra/db/detail/manager_base.hpp>
+#include <appinfra/db/detail/type_list.hpp>
+#include <appinfra/db/errors.hpp>
+
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace appinfra::db {
+
+/// Declares a database of a StaticManager: its name and its backend type.
+template <detail::FixedString Name, Interface Backend>
+struct Named {
+  static constexpr auto name = Name;
+  using backend_type = Backend;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_named = false;
+template <FixedString N, class B>
+inline constexpr bool is_named<Named<N, B>> = true;
+
+template <class Decl>
+struct Slot : EntryState {
+  Slot() : EntryState(std::string(Decl::name.view())) {}
+  std::optional<typename Decl::backend_type> backend;
+};
+
+template <class... Decls>
+constexpr bool names_unique() {
+  constexpr std::string_view names[] = {Decls::name.view()...};
+  for (std::size_t i = 0; i < sizeof...(Decls); ++i)
+    for (std::size_t j = i + 1; j < sizeof...(Decls); ++j)
+      if (names[i] == names[j]) return false;
+  return true;
+}
+
+template <FixedString Name, class... Decls>
+constexpr std::size_t index_of() {
+  constexpr std::string_view names[] = {Decls::name.view()...};
+  for (std::size_t i = 0; i < sizeof...(Decls); ++i)
+    if (names[i] == Name.view()) return i;
+  return sizeof...(Decls);
+}
+
+template <class... Decls>
+std::size_t index_of_runtime(std::string_view name) noexcept {
+  constexpr std::string_view names[] = {Decls::name.view()...};
+  for (std::size_t i = 0; i < sizeof...(Decls); ++i)
+    if (names[i] == name) return i;
+  return sizeof...(Decls);
+}
+
+template <FixedString>
+inline constexpr bool name_not_declared = false;
+}  // namespace detail
+
+/// A Manager whose databases are declared in its type, for example
+/// `StaticManager<Named<"primary", pg::PG<>>, Named<"cache", sqlite::SQLite<>>>`.
+/// Their options (url, pool_size, ...) still come from the Config at run time.
+/// `db<"primary">()` returns the concrete backend type with no lookup at run
+/// time, and a name that is not declared does not compile.
+///
+/// A declared database missing from the Config, a configured one that is not
+/// declared, and one whose url or readonly flag its backend does not accept are
+/// setup errors, recorded like any other.
+///
+/// Thread safety and lifetime: as Manager.
+template <class... Decls>
+class StaticManager
+    : public detail::ManagerBase<StaticManager<Decls...>,
+                                 typename detail::common_logger<typename Decls::backend_type...>::type> {
+  static_assert(sizeof...(Decls) > 0, "appinfra::db::StaticManager needs at least one Named<\"name\", Backend>");
+  static_assert((detail::is_named<Decls> && ...),
+                "appinfra::db::StaticManager takes Named<\"name\", Backend> declarations");
+  static_assert(detail::names_unique<Decls...>(), "appinfra::db::StaticManager: a database name is declared twice");
+  using Base = detail::ManagerBase<StaticManager, typename detail::common_logger<typename Decls::backend_type...>::type>;
+  friend Base;
+
+ public:
+  using logger_type = typename Base::logger_type;
+
+  StaticManager(logger_type logger, Config config) : Base(std::move(logger), std::move(config)) {}
+  StaticManager(const StaticManager&) = delete;
+  StaticManager& operator=(const StaticManager&) = delete;
+  ~StaticManager() { this->close_all(); }
+
+  /// The backend declared as `Name`, with its concrete type. Throws SetupError
+  /// (original error nested) when its setup failed, ClosedError after close_all().
+  template <detail::FixedString Name>
+  [[nodiscard]] auto& db() {
+    constexpr std::size_t i = detail::index_of<Name, Decls...>();
+    if constexpr (i < sizeof...(Decls)) {
+      auto& slot = std::get<i>(slots_);
+      if (!slot.available()) slot.throw_unavailable();
+      return *slot.backend;
+    } else {
+      static_assert(detail::name_not_declared<Name>,
+                    "appinfra::db::StaticManager::db<name>(): no database of this name is declared in this "
+                    "StaticManager (check the spelling against its Named<\"name\", Backend> list)");
+    }
+  }
+
+ private:
+  void setup_entries() {
+    std::apply([&](auto&... slot) { (setup_slot(slot), ...); }, slots_);
+    for (const auto& [name, options] : this->config_) {
+      if (detail::index_of_runtime<Decls...>(name) < sizeof...(Decls)) continue;
+      detail::EntryState& s = undeclared_.emplace_back(name);
+      s.error = fmt::format("database '{}' is configured but not declared in this StaticManager (declared: {})",
+                            name, declared_names());
+      s.cause = std::make_exception_ptr(ConfigError(name, "", "", s.error));
+      detail::log(this->logger_, log::Level::error, "failed to setup database '{}': {}", name, s.error);
+    }
+  }
+
+  template <class Decl>
+  void setup_slot(detail::Slot<Decl>& slot) {
+    using B = typename Decl::backend_type;
+    const Options* options = this->config_.find(slot.name);
+    slot.configured = options != nullptr;
+    this->setup_entry(slot, options, [&](const DatabaseConfig& c) {
+      if (!B::accepts(c))
+        throw ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
+                          fmt::format("database '{}': url '{}' with readonly {} does not suit its declared backend "
+                                      "(schemes: {}; {})",
+                                      c.name, c.url.redacted(), c.readonly, B::schemes,
+                                      B::access_type::read_only ? "read-only" : "read-write"));
+      slot.backend.emplace(this->logger_, c);
+    });
+  }
+
+  static std::string declared_names() {
+    std::string out;
+    ((out += (out.empty() ? "" : ", ") + std::string(Decls::name.view())), ...);
+    return out;
+  }
+
+  template <class Self, class F>
+  static void for_each_entry_impl(Self& self, F&& f) {
+    std::apply([&](auto&... slot) { (f(slot, slot.backend ? &*slot.backend : nullptr), ...); }, self.slots_);
+    using First = std::conditional_t<std::is_const_v<Self>, const typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type,
+                                     typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type>;
+    for (auto& s : self.undeclared_) f(s, static_cast<First*>(nullptr));
+  }
+  template <class F>
+  void for_each_entry(F&& f) { for_each_entry_impl(*this, f); }
+  template <class F>
+  void for_each_entry(F&& f) const { for_each_entry_impl(*this, f); }
+
+  std::tuple<detail::Slot<Decls>...> slots_;
+  std::deque<detail::EntryState> undeclared_;
+};
+
+}  // namespace appinfra::db

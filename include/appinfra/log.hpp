@@ -1,0 +1,9 @@
+#pragma once
+/// @file appinfra/log.hpp
+/// Logging: levels, the default {fmt} logger, the null logger, LogConfig and
+/// LoggerFactory.
+
+#include <appinfra/log/config.hpp>
+#include <appinfra/log/level.hpp>
+#include <appinfra/log/logger.hpp>
+#include <appinfra/log/null_logger.hpp>

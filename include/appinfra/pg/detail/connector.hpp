@@ -1,0 +1,252 @@
+#pragma once
+// PostgreSQL internals: the connector, error translation, result conversion and
+// create_db. The only place besides pg/pg.hpp that includes libpqxx.
+
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/result.hpp>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace appinfra::pg::detail {
+
+/// Removes a password from a server or library message: URL credentials,
+/// password=... pairs, and the literal password itself.
+inline std::string scrub(std::string_view text, const std::string& password) {
+  std::string out = db::Url::redact(text);
+  if (password.size() >= 1)
+    for (std::size_t p = 0; (p = out.find(password, p)) != std::string::npos; p += 3)
+      out.replace(p, password.size(), "***");
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+/// Decodes %XX escapes of a url component.
+inline std::string percent_decode(std::string_view s) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+/// True when `sql` starts with a keyword of a statement that only reads
+/// (its row count is not a change count).
+inline bool is_query(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r' || sql[i] == '(')) ++i;
+  std::string word;
+  while (i < sql.size() && word.size() < 8 && std::isalpha(static_cast<unsigned char>(sql[i])))
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  return word == "select" || word == "values" || word == "show" || word == "table" || word == "explain";
+}
+
+inline db::Result to_result(const pqxx::result& r, std::string_view sql) {
+  std::vector<std::string> columns;
+  const auto ncols = r.columns();
+  columns.reserve(ncols);
+  for (pqxx::row::size_type c = 0; c < ncols; ++c) columns.emplace_back(r.column_name(c));
+  std::vector<std::optional<std::string>> cells;
+  cells.reserve(r.size() * ncols);
+  for (const auto& row : r)
+    for (const auto& f : row) {
+      if (f.is_null()) cells.emplace_back();
+      else cells.emplace_back(std::string(f.c_str(), f.size()));
+    }
+  const std::int64_t affected = is_query(sql) ? 0 : static_cast<std::int64_t>(r.affected_rows());
+  return db::Result(std::move(columns), std::move(cells), affected);
+}
+
+/// Adapts a parameter to what libpqxx 6 binds.
+template <class T>
+decltype(auto) param(const T& v) {
+  if constexpr (std::is_same_v<T, std::string_view>) return std::string(v);
+  else if constexpr (std::is_same_v<T, std::nullopt_t>) return nullptr;
+  else return (v);
+}
+
+/// Runs `f` and translates libpqxx's exceptions into appinfra's, without the
+/// password. `invalidate()` is called when the connection is broken, so that the
+/// pool never hands it out again.
+template <class F, class Invalidate>
+decltype(auto) translate(const std::string& database, const std::string& password, Invalidate&& invalidate, F&& f) {
+  try {
+    return std::forward<F>(f)();
+  } catch (const pqxx::broken_connection& e) {
+    invalidate();
+    throw db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password)));
+  } catch (const pqxx::in_doubt_error& e) {
+    invalidate();
+    throw db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
+                                database, scrub(e.what(), password)));
+  } catch (const pqxx::sql_error& e) {
+    throw db::QueryError(fmt::format("database '{}': {} (SQLSTATE {}) in: {}", database,
+                                     scrub(e.what(), password), e.sqlstate(),
+                                     db::detail::normalize_sql(scrub(e.query(), password))),
+                         e.sqlstate());
+  } catch (const pqxx::usage_error& e) {
+    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+  } catch (const pqxx::failure& e) {
+    throw db::Error(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+  }
+}
+
+/// Owns one libpqxx connection (pqxx::connection cannot move, so it lives on the heap).
+using Handle = std::unique_ptr<pqxx::connection>;
+
+/// Opens connections to one PostgreSQL database; holds its query log.
+template <class L>
+class Connector {
+ public:
+  using connection_type = Handle;
+
+  Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
+      : name_(c.name),
+        password_(percent_decode(c.url.password())),
+        conninfo_(with_connect_timeout(c)),
+        target_(c.url.redacted()),
+        read_only_(read_only),
+        attempts_(1 + (c.auto_reconnect ? c.max_retries : 0)),
+        retry_delay_(c.retry_delay),
+        logger_(logger),
+        query_log_(logger, c.name, c.query_log_level()) {
+    if (c.create_db) ensure_database(c);
+  }
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::string& password() const noexcept { return password_; }
+  [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
+
+  /// Connects, retrying max_retries times with exponential backoff
+  /// (retry_delay * 2^attempt). Throws ConnectionError naming the database, the
+  /// url without its password and the attempts.
+  [[nodiscard]] Handle open() const {
+    std::string last;
+    for (int attempt = 0; attempt < attempts_; ++attempt) {
+      if (attempt > 0) {
+        const auto delay = retry_delay_ * std::pow(2.0, attempt - 1);
+        db::detail::log(logger_, log::Level::warning, "database '{}': connect attempt {} of {} failed ({}); retrying in {:.3f} s",
+                        name_, attempt, attempts_, last, delay.count());
+        std::this_thread::sleep_for(delay);
+      }
+      try {
+        auto c = std::make_unique<pqxx::connection>(conninfo_);
+        no_reactivation(*c);
+        if (read_only_) {
+          // Also the default for autocommit statements; sessions say READ ONLY themselves.
+          pqxx::nontransaction t(*c);
+          t.exec("SET default_transaction_read_only = on");
+        }
+        return c;
+      } catch (const pqxx::failure& e) {
+        last = scrub(e.what(), password_);
+      }
+    }
+    throw db::ConnectionError(fmt::format("database '{}': cannot connect to {} after {} attempt{}: {}", name_,
+                                          target_, attempts_, attempts_ == 1 ? "" : "s", last));
+  }
+
+  /// A `SELECT 1` round trip on a connection that libpq still thinks is open.
+  bool ping(Handle& c) const noexcept {
+    if (!c || !c->is_open()) return false;
+    try {
+      pqxx::nontransaction t(*c);
+      t.exec("SELECT 1");
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  void round_trip(Handle& c) const {
+    translate(name_, password_, [] {}, [&] {
+      pqxx::nontransaction t(*c);
+      t.exec("SELECT 1");
+    });
+  }
+
+ private:
+  // libpqxx 6 silently reconnects a broken connection on its next use, losing
+  // session state unseen; replacing broken connections is the pool's job.
+  static void no_reactivation(pqxx::connection& c) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c.inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+  }
+
+  // Without connect_timeout, libpq waits for an unreachable host as long as TCP does.
+  static std::string with_connect_timeout(const db::DatabaseConfig& c) {
+    const std::string& text = c.url.text();
+    if (text.find("connect_timeout=") != std::string::npos) return text;
+    const long seconds = std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())));
+    return text + (c.url.query().empty() ? "?" : "&") + "connect_timeout=" + std::to_string(seconds);
+  }
+
+  // Creates the database when it is missing, through the maintenance database.
+  // Several processes may start at once: an advisory lock serialises them, and a
+  // duplicate_database error from a racing creator counts as success.
+  void ensure_database(const db::DatabaseConfig& c) const {
+    const std::string dbname = percent_decode(c.url.path());
+    if (dbname.empty())
+      throw db::ConfigError(c.name, "create_db", "true",
+                            fmt::format("database '{}': key 'create_db' is true but url '{}' names no database",
+                                        c.name, c.url.redacted()));
+    try {
+      pqxx::connection admin(c.url.with_path("postgres"));
+      no_reactivation(admin);
+      pqxx::nontransaction t(admin);
+      t.exec("SELECT pg_advisory_lock(hashtext('appinfra.create_db'))");
+      if (t.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", dbname).empty()) {
+        try {
+          t.exec("CREATE DATABASE " + admin.quote_name(dbname));
+          db::detail::log(logger_, log::Level::info, "database '{}': created database {}", c.name, dbname);
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != "42P04") throw;  // 42P04: duplicate_database
+        }
+      }
+      t.exec("SELECT pg_advisory_unlock(hashtext('appinfra.create_db'))");
+    } catch (const pqxx::failure& e) {
+      throw db::ConnectionError(fmt::format("database '{}': create_db: cannot create database '{}' on {}: {}", c.name,
+                                            dbname, c.url.redacted(), scrub(e.what(), password_)));
+    }
+  }
+
+  std::string name_;
+  std::string password_;
+  std::string conninfo_;
+  std::string target_;
+  bool read_only_;
+  int attempts_;
+  std::chrono::duration<double> retry_delay_;
+  L logger_;
+  db::detail::QueryLog<L> query_log_;
+};
+
+}  // namespace appinfra::pg::detail

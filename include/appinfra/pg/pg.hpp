@@ -1,0 +1,164 @@
+#pragma once
+// The PostgreSQL backend, through libpqxx 6.
+
+#include <appinfra/db/access.hpp>
+#include <appinfra/db/concepts/access.hpp>
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/db/result.hpp>
+#include <appinfra/log/logger.hpp>
+#include <appinfra/pg/detail/connector.hpp>
+
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace appinfra::pg {
+
+/// A PostgreSQL database (postgresql:// or postgres:// urls, anything libpq accepts
+/// after the scheme).
+///
+/// With ReadOnly, every session runs `BEGIN READ ONLY` and every connection has
+/// `default_transaction_read_only` on, so the server refuses writes.
+/// Connections are opened with libpqxx's automatic reactivation off: a broken
+/// connection raises ConnectionError and is replaced by the pool.
+///
+/// Thread safety: all members are thread-safe but close(); each Connection and
+/// Session is used by one thread at a time. Lifetime: connections and sessions may
+/// outlive the backend; their connection is then closed when they end.
+template <db::Access A = db::ReadWrite, class PoolP = db::Queue, db::Logger L = log::Logger>
+class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
+  using handle_type = typename Base::handle_type;
+  using transaction_type = std::conditional_t<A::read_only, pqxx::read_transaction, pqxx::work>;
+
+  template <class F>
+  static decltype(auto) guarded(handle_type& h, F&& f) {
+    auto& c = h.connector();
+    return detail::translate(c.name(), c.password(), [&] { h.invalidate(); }, std::forward<F>(f));
+  }
+
+ public:
+  using access_type = A;
+  static constexpr std::string_view schemes = "postgresql, postgres";
+
+  static bool accepts(const db::DatabaseConfig& c) noexcept {
+    const auto& s = c.url.scheme();
+    return (s == "postgresql" || s == "postgres") && c.readonly == A::read_only;
+  }
+
+  /// Creates the database first when create_db is set, then opens one connection
+  /// (kept in the pool). Throws ConfigError or ConnectionError.
+  PG(const L& logger, db::DatabaseConfig config)
+      : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), db::PoolOptions::from(config)) {}
+
+  /// A pooled connection in autocommit mode. Move-only; gives the connection back
+  /// when destroyed or close()d.
+  class Connection {
+   public:
+    /// Runs one statement in its own transaction; parameters bind to $1, $2, ...
+    /// Throws QueryError (with its SQLSTATE) or ConnectionError.
+    template <class... Args>
+    db::Result execute(std::string_view sql, const Args&... args) {
+      if (!h_) throw db::UsageError("connection is closed");
+      return h_.connector().query_log().run(sql, [&] {
+        return guarded(h_, [&] {
+          pqxx::nontransaction t(*h_.get());
+          if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
+          else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
+        });
+      });
+    }
+    /// The libpqxx connection, for anything the common API lacks. If it breaks,
+    /// call invalidate() so that the pool replaces it.
+    [[nodiscard]] pqxx::connection& native() noexcept { return *h_.get(); }
+    void invalidate() noexcept { h_.invalidate(); }
+    void close() noexcept { h_.release(); }
+
+   private:
+    friend class PG;
+    explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
+    handle_type h_;
+  };
+
+  /// A transaction on a pooled connection: begun at the first execute(), committed
+  /// only by commit(); rollback(), close() and the destructor roll back. After
+  /// commit() or rollback() the next execute() begins a new transaction.
+  class Session {
+   public:
+    Session(Session&& o) noexcept = default;
+    Session& operator=(Session&& o) noexcept {
+      if (this != &o) {
+        close();
+        h_ = std::move(o.h_);
+        txn_ = std::move(o.txn_);
+      }
+      return *this;
+    }
+    ~Session() { close(); }
+
+    template <class... Args>
+    db::Result execute(std::string_view sql, const Args&... args) {
+      transaction_type& t = begin();
+      return h_.connector().query_log().run(sql, [&] {
+        return guarded(h_, [&] {
+          if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
+          else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
+        });
+      });
+    }
+    /// Commits the transaction; nothing to commit is fine. On failure the
+    /// transaction is gone (rolled back by the server) and the error is thrown.
+    void commit() {
+      if (!h_) throw db::UsageError("commit() on a closed session");
+      if (!txn_) return;
+      auto t = std::move(txn_);
+      guarded(h_, [&] { t->commit(); });
+    }
+    void rollback() {
+      if (!h_) throw db::UsageError("rollback() on a closed session");
+      if (!txn_) return;
+      auto t = std::move(txn_);
+      guarded(h_, [&] { t->abort(); });
+    }
+    /// Rolls back what is uncommitted and gives the connection back. Idempotent.
+    void close() noexcept {
+      if (!h_) return;
+      if (txn_) {
+        try {
+          txn_->abort();
+        } catch (...) {
+          h_.invalidate();
+        }
+        txn_.reset();
+      }
+      h_.release();
+    }
+    [[nodiscard]] bool in_transaction() const noexcept { return txn_ != nullptr; }
+    /// The libpqxx transaction (begun first), for anything the common API lacks.
+    [[nodiscard]] transaction_type& native() { return begin(); }
+
+   private:
+    friend class PG;
+    explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
+    transaction_type& begin() {
+      if (!h_) throw db::UsageError("the session is closed");
+      if (!txn_) txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get()); });
+      return *txn_;
+    }
+    handle_type h_;                           // declared first: destroyed after the transaction
+    std::unique_ptr<transaction_type> txn_;
+  };
+
+  [[nodiscard]] Connection connect() { return Connection(this->pool_.acquire()); }
+  [[nodiscard]] Session session() { return Session(this->pool_.acquire()); }
+};
+
+}  // namespace appinfra::pg

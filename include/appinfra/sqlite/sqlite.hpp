@@ -1,0 +1,160 @@
+#pragma once
+// The SQLite backend.
+
+#include <appinfra/db/access.hpp>
+#include <appinfra/db/concepts/access.hpp>
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/db/result.hpp>
+#include <appinfra/log/logger.hpp>
+#include <appinfra/sqlite/detail/connector.hpp>
+
+#include <sqlite3.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace appinfra::sqlite {
+
+/// A SQLite database (sqlite:///relative/path, sqlite:////absolute/path,
+/// sqlite:///:memory:), the embedded default.
+///
+/// With ReadOnly, connections are opened read-only and with `PRAGMA query_only`,
+/// so SQLite itself refuses every write. An in-memory database lives in one
+/// connection (every other connection would be a different, empty database), so
+/// its pool holds exactly one, shared by turns. A file that does not exist is an
+/// error unless `create_db: true`.
+///
+/// Thread safety: all members are thread-safe but close(); each Connection and
+/// Session is used by one thread at a time. Lifetime: connections and sessions may
+/// outlive the backend; their connection is then closed when they end.
+template <db::Access A = db::ReadWrite, class PoolP = db::Queue, db::Logger L = log::Logger>
+class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
+  using handle_type = typename Base::handle_type;
+
+ public:
+  using access_type = A;
+  static constexpr std::string_view schemes = "sqlite";
+
+  static bool accepts(const db::DatabaseConfig& c) noexcept {
+    return c.url.scheme() == "sqlite" && c.readonly == A::read_only;
+  }
+
+  /// Opens the database (one connection, kept in the pool). Throws ConfigError
+  /// for a bad url, ConnectionError when the file cannot be opened.
+  SQLite(const L& logger, db::DatabaseConfig config)
+      : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), pool_options(config)) {}
+
+  /// A pooled connection in autocommit mode. Move-only; gives the connection back
+  /// when destroyed or close()d.
+  class Connection {
+   public:
+    /// Runs one statement (or, without parameters, several separated by ';').
+    /// Parameters bind to $1, $2, ... Throws QueryError.
+    template <class... Args>
+    db::Result execute(std::string_view sql, const Args&... args) {
+      if (!h_) throw db::UsageError("connection is closed");
+      auto& c = h_.connector();
+      return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+    }
+    /// The sqlite3 handle, for anything the common API lacks.
+    [[nodiscard]] sqlite3* native() const noexcept { return h_ ? h_.get().get() : nullptr; }
+    void close() noexcept { h_.release(); }
+
+   private:
+    friend class SQLite;
+    explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
+    handle_type h_;
+  };
+
+  /// A transaction on a pooled connection (BEGIN IMMEDIATE, or BEGIN when
+  /// read-only): begun at the first execute(), committed
+  /// only by commit(); rollback(), close() and the destructor roll back. After
+  /// commit() or rollback() the next execute() begins a new transaction.
+  class Session {
+   public:
+    Session(Session&& o) noexcept : h_(std::move(o.h_)), in_txn_(std::exchange(o.in_txn_, false)) {}
+    Session& operator=(Session&& o) noexcept {
+      if (this != &o) {
+        close();
+        h_ = std::move(o.h_);
+        in_txn_ = std::exchange(o.in_txn_, false);
+      }
+      return *this;
+    }
+    ~Session() { close(); }
+
+    template <class... Args>
+    db::Result execute(std::string_view sql, const Args&... args) {
+      begin();
+      auto& c = h_.connector();
+      return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+    }
+    /// Commits what was executed since the transaction began; nothing to commit is fine.
+    void commit() {
+      if (!h_) throw db::UsageError("commit() on a closed session");
+      if (!in_txn_) return;
+      detail::exec(h_.get().get(), h_.connector().name(), "COMMIT");
+      in_txn_ = false;
+    }
+    void rollback() {
+      if (!h_) throw db::UsageError("rollback() on a closed session");
+      if (!in_txn_) return;
+      in_txn_ = false;
+      detail::exec(h_.get().get(), h_.connector().name(), "ROLLBACK");
+    }
+    /// Rolls back what is uncommitted and gives the connection back. Idempotent.
+    void close() noexcept {
+      if (!h_) return;
+      if (in_txn_) {
+        in_txn_ = false;
+        if (sqlite3_exec(h_.get().get(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
+          h_.invalidate();
+      }
+      h_.release();
+    }
+    [[nodiscard]] bool in_transaction() const noexcept { return in_txn_; }
+    /// The sqlite3 handle; the transaction is begun first.
+    [[nodiscard]] sqlite3* native() {
+      begin();
+      return h_.get().get();
+    }
+
+   private:
+    friend class SQLite;
+    explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
+    void begin() {
+      if (!h_) throw db::UsageError("the session is closed");
+      if (in_txn_) return;
+      // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
+      // deferred transaction that reads and then writes can fail with SQLITE_BUSY
+      // at once when another writer holds the lock (SQLite's deadlock rule).
+      detail::exec(h_.get().get(), h_.connector().name(), A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
+      in_txn_ = true;
+    }
+    handle_type h_;
+    bool in_txn_ = false;
+  };
+
+  [[nodiscard]] Connection connect() { return Connection(this->pool_.acquire()); }
+  [[nodiscard]] Session session() { return Session(this->pool_.acquire()); }
+
+ private:
+  static db::PoolOptions pool_options(const db::DatabaseConfig& c) {
+    db::PoolOptions o = db::PoolOptions::from(c);
+    if (detail::Target::from(c).memory) {
+      o.pool_size = 1;
+      o.max_overflow = 0;
+      o.recycle = std::chrono::duration<double>(-1.0);  // closing it would drop the database
+    }
+    return o;
+  }
+};
+
+}  // namespace appinfra::sqlite

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, everything appinfra needs to build, test,
+# benchmark and run its demo. Installs only what is missing; safe to run again.
+set -euo pipefail
+
+packages=(
+  g++ meson ninja-build pkg-config
+  libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
+  catch2 libbenchmark-dev
+  postgresql postgresql-common
+)
+[ "${APPINFRA_WITH_SOCI:-0}" = 1 ] && packages+=(libsoci-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,242 @@
+// The PostgreSQL backend against a real PostgreSQL server.
+
+#include "../../support/capture_logger.hpp"
+#include "../../support/pg_env.hpp"
+
+#include <appinfra/db.hpp>
+#include <appinfra/pg.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+using namespace appinfra;
+using Catch::Matchers::Contains;
+using PG = pg::PG<>;
+using PGRO = pg::PG<db::ReadOnly>;
+
+static_assert(db::Interface<PG>);
+static_assert(db::Interface<PGRO>);
+static_assert(db::Interface<pg::PG<db::ReadWrite, db::Queue, log::NullLogger>>);
+
+namespace {
+log::Logger quiet() { return log::Logger(log::Level::off); }
+db::DatabaseConfig cfg(const std::string& name, db::Options o = {}) {
+  if (o.find("url") == nullptr) o.set("url", test::pg_url());
+  return db::DatabaseConfig::from(name, o);
+}
+}  // namespace
+
+TEST_CASE("PG connects, runs statements with parameters and converts results") {
+  PG db(quiet(), cfg("primary"));
+  auto c = db.connect();
+  const auto r = c.execute("SELECT $1::int + 1 AS n, $2::text AS s, NULL::int AS z", 41, "hi");
+  CHECK(r.columns() == std::vector<std::string>{"n", "s", "z"});
+  CHECK(r[0]["n"].as<int>() == 42);
+  CHECK(r[0]["s"].view() == "hi");
+  CHECK(r[0]["z"].is_null());
+  CHECK(r.affected_rows() == 0);
+}
+
+TEST_CASE("postgres:// works as well as postgresql://") {
+  std::string url = test::pg_url();
+  REQUIRE(url.rfind("postgresql://", 0) == 0);
+  url.replace(0, std::string("postgresql").size(), "postgres");
+  PG db(quiet(), cfg("short", {{"url", url}}));
+  CHECK(db.connect().execute("SELECT 1").scalar<int>() == 1);
+}
+
+TEST_CASE("a PG session commits only when asked and rolls back otherwise") {
+  PG db(quiet(), cfg("primary"));
+  const std::string t = test::unique_name("users");
+  db.connect().execute("CREATE TABLE " + t + " (name text)");
+  {
+    auto s = db.session();
+    s.execute("INSERT INTO " + t + " VALUES ($1)", "lost");
+  }
+  CHECK(db.connect().execute("SELECT count(*) FROM " + t).scalar<int>() == 0);
+  {
+    auto s = db.session();
+    CHECK(s.execute("INSERT INTO " + t + " VALUES ($1), ($2)", "a", "b").affected_rows() == 2);
+    s.commit();
+    s.execute("INSERT INTO " + t + " VALUES ('rolled back')");
+    s.rollback();
+    s.execute("INSERT INTO " + t + " VALUES ('closed')");
+    s.close();
+    CHECK_THROWS_AS(s.execute("SELECT 1"), db::UsageError);
+  }
+  CHECK(db.connect().execute("SELECT count(*) FROM " + t).scalar<int>() == 2);
+  db.connect().execute("DROP TABLE " + t);
+  CHECK(db.get_pool_status().checked_out == 0);
+}
+
+TEST_CASE("a failed statement is a QueryError with its SQLSTATE; the session can roll back") {
+  PG db(quiet(), cfg("primary"));
+  auto s = db.session();
+  try {
+    s.execute("SELECT * FROM no_such_table_here");
+    FAIL("expected QueryError");
+  } catch (const db::QueryError& e) {
+    CHECK(e.sqlstate() == "42P01");
+    CHECK_THAT(e.what(), Contains("'primary'") && Contains("no_such_table_here"));
+  }
+  s.rollback();
+  CHECK(s.execute("SELECT 1").scalar<int>() == 1);
+}
+
+TEST_CASE("PG<ReadOnly> refuses INSERT, UPDATE, DELETE and DDL; the server enforces it") {
+  PG rw(quiet(), cfg("rw"));
+  const std::string t = test::unique_name("ro");
+  rw.connect().execute("CREATE TABLE " + t + " (x int); INSERT INTO " + t + " VALUES (1)");
+  PGRO ro(quiet(), cfg("ro", {{"readonly", true}}));
+  CHECK(ro.connect().execute("SELECT x FROM " + t).scalar<int>() == 1);
+  for (const std::string sql : {"INSERT INTO " + t + " VALUES (2)", "UPDATE " + t + " SET x = 3",
+                                "DELETE FROM " + t, "CREATE TABLE " + t + "_new (y int)", "DROP TABLE " + t}) {
+    INFO(sql);
+    auto s = ro.session();
+    try {
+      s.execute(sql);
+      FAIL("a read-only session ran: " + sql);
+    } catch (const db::QueryError& e) {
+      CHECK(e.sqlstate() == "25006");  // read_only_sql_transaction
+      CHECK_THAT(e.what(), Contains("read-only transaction"));
+    }
+    CHECK_THROWS_AS(ro.connect().execute(sql), db::QueryError);
+  }
+  CHECK(rw.connect().execute("SELECT count(*) FROM " + t).scalar<int>() == 1);
+  rw.connect().execute("DROP TABLE " + t);
+}
+
+TEST_CASE("health_check() times a real SELECT 1") {
+  PG db(quiet(), cfg("primary"));
+  const auto r = db.health_check();
+  CHECK(r.healthy());
+  CHECK(r.response_time_ms > 0.0);
+  CHECK(r.error.empty());
+}
+
+TEST_CASE("the pool keeps pool_size connections, overflows under load and times out with a clear error") {
+  PG db(quiet(), cfg("small", {{"pool_size", 1}, {"max_overflow", 1}, {"pool_timeout", 0.2}}));
+  auto a = db.connect();
+  auto b = db.connect();
+  auto st = db.get_pool_status();
+  CHECK(st.checked_out == 2);
+  CHECK(st.overflow == 1);
+  CHECK(st.total_connections == 2);
+  CHECK_THROWS_AS(db.connect(), db::PoolTimeoutError);
+  b.close();
+  a.close();
+  st = db.get_pool_status();
+  CHECK(st.checked_in == 1);
+  CHECK(st.overflow == 0);
+  CHECK(st.total_connections == 1);
+}
+
+TEST_CASE("a connection the server kills is invalidated and replaced, never handed out again") {
+  PG db(quiet(), cfg("victim", {{"pool_size", 1}, {"max_overflow", 0}, {"pool_pre_ping", false}}));
+  PG admin(quiet(), cfg("admin"));
+  int pid = 0;
+  {
+    auto c = db.connect();
+    pid = c.execute("SELECT pg_backend_pid()").scalar<int>();
+    admin.connect().execute("SELECT pg_terminate_backend($1)", pid);
+    CHECK_THROWS_AS(c.execute("SELECT 1"), db::ConnectionError);
+  }
+  CHECK(db.get_pool_status().total_connections == 0);
+  auto c = db.connect();
+  CHECK(c.execute("SELECT pg_backend_pid()").scalar<int>() != pid);
+}
+
+TEST_CASE("pool_pre_ping replaces a connection the server closed while it was idle") {
+  PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}}));
+  PG admin(quiet(), cfg("admin"));
+  int pid = db.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+  admin.connect().execute("SELECT pg_terminate_backend($1)", pid);
+  // The idle connection is dead; the checkout notices and opens another.
+  CHECK(db.connect().execute("SELECT pg_backend_pid()").scalar<int>() != pid);
+}
+
+TEST_CASE("a wrong password fails with an error that does not contain it") {
+  auto u = db::Url::parse(test::pg_url());
+  const std::string bad = "postgresql://" + u.user() + ":Wr0ngPassw0rd@" + u.host() + "/" + u.path();
+  try {
+    PG db(quiet(), cfg("badpw", {{"url", bad}, {"max_retries", 0}}));
+    FAIL("connected with a wrong password");
+  } catch (const db::ConnectionError& e) {
+    CHECK_THAT(e.what(), Contains("'badpw'") && Contains("1 attempt") && !Contains("Wr0ngPassw0rd"));
+  }
+}
+
+TEST_CASE("an unreachable server fails after max_retries with backoff, naming the attempts") {
+  auto [lg, cap] = test::capture_logger(log::Level::warning);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    PG db(lg, cfg("gone", {{"url", "postgresql://nobody:pw123456@127.0.0.1:1/x"}, {"max_retries", 2}, {"retry_delay", 0.01}}));
+    FAIL("connected to port 1");
+  } catch (const db::ConnectionError& e) {
+    CHECK_THAT(e.what(), Contains("'gone'") && Contains("3 attempts") && Contains("127.0.0.1:1") &&
+                             !Contains("pw123456"));
+  }
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(30));  // 10 ms + 20 ms of backoff
+  CHECK(cap->contains("retrying"));
+  CHECK_FALSE(cap->contains("pw123456"));
+}
+
+TEST_CASE("create_db creates a missing database once, even from parallel setups") {
+  const std::string name = test::unique_name("appinfra_created");
+  auto u = db::Url::parse(test::pg_url());
+  const std::string url = u.with_path(name);
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i)
+    ts.emplace_back([&] {
+      try {
+        PG db(quiet(), cfg("created", {{"url", url}, {"create_db", true}}));
+        if (db.connect().execute("SELECT current_database()").scalar<std::string>() == name) ++ok;
+      } catch (const std::exception& e) {
+        UNSCOPED_INFO(e.what());
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(ok == 4);
+  PG admin(quiet(), cfg("admin"));
+  CHECK(admin.connect().execute("SELECT count(*) FROM pg_database WHERE datname = $1", name).scalar<int>() == 1);
+  admin.connect().execute("DROP DATABASE \"" + name + "\"");
+}
+
+TEST_CASE("query logging writes statement, duration and rows, never the password") {
+  auto [lg, cap] = test::capture_logger(log::Level::trace);
+  PG db(lg, cfg("logged", {{"query_lg_level", "debug"}}));
+  db.connect().execute("SELECT   1  AS\n one");
+  CHECK(cap->contains("debug test: [logged]"));
+  CHECK(cap->contains("SELECT 1 AS one"));
+  CHECK(cap->contains("1 rows"));
+  CHECK_FALSE(test::pg_password().empty());
+  CHECK_FALSE(cap->contains(test::pg_password()));
+}
+
+TEST_CASE("several threads share the pool") {
+  PG db(quiet(), cfg("mt", {{"pool_size", 2}, {"max_overflow", 1}}));
+  std::atomic<int> sum{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) sum += db.connect().execute("SELECT 1").scalar<int>();
+    });
+  for (auto& t : ts) t.join();
+  CHECK(sum == 200);
+  const auto st = db.get_pool_status();
+  CHECK(st.checked_out == 0);
+  CHECK(st.total_connections <= 3);
+  CHECK(st.checked_in == st.total_connections);
+}
+
+TEST_CASE("the native libpqxx objects are there for what the common API lacks") {
+  PG db(quiet(), cfg("native"));
+  auto s = db.session();
+  pqxx::work& w = s.native();
+  CHECK(w.exec("SELECT 7")[0][0].as<int>() == 7);
+  auto c = db.connect();
+  CHECK(c.native().is_open());
+}

@@ -1,0 +1,153 @@
+#pragma once
+// A backend with no server: connections are counters, failures are switches.
+// It models db::Interface, so the Manager, the pool and the policies can be unit
+// tested without PostgreSQL or SQLite.
+
+#include <appinfra/db.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace appinfra::test {
+
+/// Switches and counters of one stub database, shared by its connections.
+struct StubControl {
+  std::atomic<int> opened{0};
+  std::atomic<int> closed{0};
+  std::atomic<int> pings{0};
+  std::atomic<int> commits{0};
+  std::atomic<int> rollbacks{0};
+  std::atomic<int> statements{0};
+  std::atomic<bool> fail_open{false};
+  std::atomic<bool> fail_ping{false};
+  std::atomic<bool> fail_query{false};
+};
+
+/// The control of the stub database `name` (made on first use; `fresh`: anew).
+inline std::shared_ptr<StubControl> stub_control(const std::string& name, bool fresh = false) {
+  static std::mutex m;
+  static std::map<std::string, std::shared_ptr<StubControl>> all;
+  std::lock_guard lock(m);
+  auto& c = all[name];
+  if (!c || fresh) c = std::make_shared<StubControl>();
+  return c;
+}
+
+struct StubConn {
+  int id = 0;
+  std::shared_ptr<StubControl> ctl;
+  StubConn() = default;
+  StubConn(int i, std::shared_ptr<StubControl> c) : id(i), ctl(std::move(c)) {}
+  StubConn(StubConn&& o) noexcept : id(o.id), ctl(std::move(o.ctl)) {}
+  StubConn& operator=(StubConn&& o) noexcept {
+    if (this != &o) {
+      if (ctl) ++ctl->closed;
+      id = o.id;
+      ctl = std::move(o.ctl);
+    }
+    return *this;
+  }
+  ~StubConn() {
+    if (ctl) ++ctl->closed;
+  }
+};
+
+/// Connector of the stub: `stub://down/...` urls, or fail_open, refuse to connect.
+struct StubConnector {
+  using connection_type = StubConn;
+  std::string db_name;
+  std::shared_ptr<StubControl> ctl;
+
+  [[nodiscard]] const std::string& name() const noexcept { return db_name; }
+  StubConn open() {
+    if (ctl->fail_open) throw db::ConnectionError("database '" + db_name + "': stub refuses to connect");
+    return StubConn(++ctl->opened, ctl);
+  }
+  bool ping(StubConn&) noexcept {
+    ++ctl->pings;
+    return !ctl->fail_ping;
+  }
+  void round_trip(StubConn&) {
+    if (ctl->fail_query) throw db::QueryError("database '" + db_name + "': stub query failed", "XX000");
+    ++ctl->statements;
+  }
+};
+
+/// A db::Interface model over StubConnector, for `stub://` urls.
+template <db::Access A = db::ReadWrite, db::Logger L = log::Logger>
+class StubBackend : public db::detail::PooledBackend<StubConnector, db::Queue, L> {
+  using Base = db::detail::PooledBackend<StubConnector, db::Queue, L>;
+  using handle_type = typename Base::handle_type;
+
+ public:
+  using access_type = A;
+  static constexpr std::string_view schemes = "stub";
+  static bool accepts(const db::DatabaseConfig& c) noexcept {
+    return c.url.scheme() == "stub" && c.readonly == A::read_only;
+  }
+  StubBackend(const L& logger, db::DatabaseConfig c)
+      : Base(logger, c, make_connector(c), db::PoolOptions::from(c)) {}
+
+  class Connection {
+   public:
+    db::Result execute(std::string_view) {
+      h_.connector().round_trip(h_.get());
+      return db::Result({"id"}, {std::to_string(h_.get().id)}, 0);
+    }
+    void close() noexcept { h_.release(); }
+    [[nodiscard]] int id() { return h_.get().id; }
+    explicit Connection(handle_type h) : h_(std::move(h)) {}
+
+   private:
+    handle_type h_;
+  };
+  class Session {
+   public:
+    explicit Session(handle_type h) : h_(std::move(h)) {}
+    Session(Session&&) noexcept = default;
+    Session& operator=(Session&&) noexcept = default;
+    ~Session() { close(); }
+    db::Result execute(std::string_view) {
+      if (!h_) throw db::UsageError("the session is closed");
+      h_.connector().round_trip(h_.get());
+      open_ = true;
+      return {};
+    }
+    void commit() {
+      if (open_) ++h_.connector().ctl->commits;
+      open_ = false;
+    }
+    void rollback() {
+      if (open_) ++h_.connector().ctl->rollbacks;
+      open_ = false;
+    }
+    void close() noexcept {
+      if (!h_) return;
+      rollback();
+      h_.release();
+    }
+    [[nodiscard]] bool in_transaction() const noexcept { return open_; }
+
+   private:
+    handle_type h_;
+    bool open_ = false;
+  };
+
+  Connection connect() { return Connection(this->pool_.acquire()); }
+  Session session() { return Session(this->pool_.acquire()); }
+
+ private:
+  static StubConnector make_connector(const db::DatabaseConfig& c) {
+    auto ctl = stub_control(c.name);
+    if (c.url.host() == "down") ctl->fail_open = true;
+    return StubConnector{c.name, ctl};
+  }
+};
+
+static_assert(db::Interface<StubBackend<>>);
+
+}  // namespace appinfra::test

@@ -1,0 +1,142 @@
+#include <appinfra/db/config.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace appinfra;
+using db::ConfigError;
+using db::DatabaseConfig;
+using db::Options;
+using Catch::Matchers::Contains;
+
+namespace {
+ConfigError rejected(const Options& o, const char* name = "primary") {
+  try {
+    (void)DatabaseConfig::from(name, o);
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  FAIL("expected a ConfigError");
+  throw;
+}
+}  // namespace
+
+TEST_CASE("defaults are the seed's") {
+  const auto c = DatabaseConfig::from("primary", {{"url", "postgresql://h/db"}});
+  CHECK(c.name == "primary");
+  CHECK(c.readonly == false);
+  CHECK(c.create_db == false);
+  CHECK(c.pool_size == 5);
+  CHECK(c.max_overflow == 10);
+  CHECK(c.pool_timeout.count() == 30.0);
+  CHECK(c.pool_recycle.count() == 3600.0);
+  CHECK(c.pool_pre_ping == true);
+  CHECK(c.echo == false);
+  CHECK(c.auto_reconnect == true);
+  CHECK(c.max_retries == 3);
+  CHECK(c.retry_delay.count() == 1.0);
+  CHECK(c.query_log_level() == log::Level::off);
+}
+
+TEST_CASE("every option is read") {
+  const auto c = DatabaseConfig::from("ro", {{"url", "postgresql://h/db"},
+                                              {"readonly", true},
+                                              {"pool_size", 3},
+                                              {"max_overflow", 0},
+                                              {"pool_timeout", 2.5},
+                                              {"pool_recycle", -1},
+                                              {"pool_pre_ping", false},
+                                              {"echo", true},
+                                              {"auto_reconnect", false},
+                                              {"max_retries", 0},
+                                              {"retry_delay", 0},
+                                              {"query_lg_level", "debug"}});
+  CHECK(c.readonly);
+  CHECK(c.pool_size == 3);
+  CHECK(c.max_overflow == 0);
+  CHECK(c.pool_timeout.count() == 2.5);
+  CHECK(c.pool_recycle.count() == -1.0);
+  CHECK_FALSE(c.pool_pre_ping);
+  CHECK(c.echo);
+  CHECK_FALSE(c.auto_reconnect);
+  CHECK(c.max_retries == 0);
+  CHECK(c.query_log_level() == log::Level::debug);
+}
+
+TEST_CASE("echo: true logs queries at info unless query_lg_level says otherwise") {
+  CHECK(DatabaseConfig::from("a", {{"url", "sqlite://"}, {"echo", true}}).query_log_level() == log::Level::info);
+}
+
+TEST_CASE("values given as text, as from environment variables, are accepted") {
+  const auto c = DatabaseConfig::from("a", {{"url", "sqlite://"}, {"pool_size", "7"}, {"readonly", "true"},
+                                            {"pool_timeout", "0.5"}});
+  CHECK(c.pool_size == 7);
+  CHECK(c.readonly);
+  CHECK(c.pool_timeout.count() == 0.5);
+}
+
+TEST_CASE("a missing url is an error naming the database and the key") {
+  const auto e = rejected({{"pool_size", 5}});
+  CHECK(e.database() == "primary");
+  CHECK(e.key() == "url");
+  CHECK_THAT(e.what(), Contains("'primary'") && Contains("'url'") && Contains("missing"));
+}
+
+TEST_CASE("an empty url is an error") {
+  const auto e = rejected({{"url", ""}});
+  CHECK(e.key() == "url");
+  CHECK_THAT(e.what(), Contains("empty"));
+}
+
+TEST_CASE("pool_size 0 is an error naming database, key and value") {
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_size", 0}});
+  CHECK(e.key() == "pool_size");
+  CHECK(e.value() == "0");
+  CHECK_THAT(e.what(), Contains("'primary'") && Contains("'pool_size'") && Contains("0") && Contains("at least 1"));
+}
+
+TEST_CASE("negative max_overflow and pool_timeout are errors") {
+  CHECK(rejected({{"url", "sqlite://"}, {"max_overflow", -1}}).key() == "max_overflow");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_timeout", -3}}).key() == "pool_timeout");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_timeout", 0}}).key() == "pool_timeout");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle", -2}}).key() == "pool_recycle");
+  CHECK(rejected({{"url", "sqlite://"}, {"max_retries", -1}}).key() == "max_retries");
+}
+
+TEST_CASE("readonly together with create_db is an error") {
+  const auto e = rejected({{"url", "postgresql://h/db"}, {"readonly", true}, {"create_db", true}});
+  CHECK(e.key() == "create_db");
+  CHECK_THAT(e.what(), Contains("readonly"));
+}
+
+TEST_CASE("a value of the wrong type is an error naming it") {
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_size", "ten"}});
+  CHECK(e.value() == "'ten'");
+  CHECK_THAT(e.what(), Contains("integer"));
+  CHECK(rejected({{"url", "sqlite://"}, {"readonly", "maybe"}}).key() == "readonly");
+  CHECK(rejected({{"url", 5}}).key() == "url");
+  CHECK(rejected({{"url", "sqlite://"}, {"query_lg_level", "loud"}}).key() == "query_lg_level");
+}
+
+TEST_CASE("a misspelled key is an error listing the known ones") {
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_sise", 3}});
+  CHECK(e.key() == "pool_sise");
+  CHECK_THAT(e.what(), Contains("unknown key") && Contains("pool_size"));
+}
+
+TEST_CASE("a password in the url never appears in a configuration error") {
+  const auto e = rejected({{"url", "postgresql://u:hunter2@h/db"}, {"pool_size", 0}});
+  CHECK_THAT(e.what(), !Contains("hunter2"));
+  const auto e2 = rejected({{"url", "postgresql://u:hunter2@h/db"}, {"bogus", "postgresql://u:hunter2@h/db"}});
+  CHECK_THAT(e2.what(), !Contains("hunter2"));
+}
+
+TEST_CASE("a database configured twice is an error") {
+  CHECK_THROWS_AS((db::Config{{"a", {{"url", "sqlite://"}}}, {"a", {{"url", "sqlite://"}}}}), ConfigError);
+}
+
+TEST_CASE("Config keeps configuration order") {
+  db::Config c{{"z", {{"url", "sqlite://"}}}, {"a", {{"url", "sqlite://"}}}};
+  std::vector<std::string> names;
+  for (const auto& [n, o] : c) names.push_back(n);
+  CHECK(names == std::vector<std::string>{"z", "a"});
+}
