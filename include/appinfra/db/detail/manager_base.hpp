@@ -21,6 +21,13 @@
 
 namespace appinfra::db::detail {
 
+/// `error` without its leading "database '<name>': ", for messages that name the
+/// database already.
+inline std::string_view without_name(std::string_view error, std::string_view name) noexcept {
+  const std::string prefix = fmt::format("database '{}': ", name);
+  return error.substr(0, prefix.size()) == prefix ? error.substr(prefix.size()) : error;
+}
+
 /// The state every named database entry has, whatever its backend storage.
 struct EntryState {
   explicit EntryState(std::string n) : name(std::move(n)) {}
@@ -39,7 +46,8 @@ struct EntryState {
       try {
         std::rethrow_exception(cause);
       } catch (...) {
-        std::throw_with_nested(SetupError(fmt::format("Database '{}' setup failed: {}", name, error)));
+        std::throw_with_nested(
+            SetupError(fmt::format("Database '{}' setup failed: {}", name, without_name(error, name))));
       }
     }
     if (closed) throw ClosedError(fmt::format("Database '{}' is closed (close_all() was called)", name));
@@ -74,7 +82,7 @@ class ManagerBase {
       if (s.set_up) ++ok;
       if (!s.error.empty()) {
         ++failed;
-        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, s.error);
+        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, without_name(s.error, s.name));
       }
     });
     if (ok == 0) throw SetupError("Failed to setup any database connections: " + errors);
@@ -160,7 +168,8 @@ class ManagerBase {
     } catch (const std::exception& e) {
       s.error = e.what();
       s.cause = std::current_exception();
-      detail::log(logger_, log::Level::error, "failed to setup database '{}': {}", s.name, s.error);
+      detail::log(logger_, log::Level::error, "failed to setup database '{}': {}", s.name,
+                  without_name(s.error, s.name));
     }
   }
 

@@ -170,8 +170,10 @@ class Connector {
 
   [[nodiscard]] Handle open() const {
     int flags = SQLITE_OPEN_NOMUTEX;  // a pooled connection is used by one thread at a time
-    flags |= read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    if (create_ || target_.memory) flags |= SQLITE_OPEN_CREATE;
+    // An in-memory database is always created; read-only, query_only guards it.
+    if (target_.memory) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    else if (read_only_) flags |= SQLITE_OPEN_READONLY;
+    else flags |= SQLITE_OPEN_READWRITE | (create_ ? SQLITE_OPEN_CREATE : 0);
     if (target_.uri) flags |= SQLITE_OPEN_URI;
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(target_.filename.c_str(), &raw, flags, nullptr);
