@@ -11,9 +11,9 @@ bash scripts/install-deps.sh
 
 build=${APPINFRA_BUILD_DIR:-build}
 if [ -f "$build/build.ninja" ]; then
-  meson setup --reconfigure "$build" >/dev/null
+  meson setup --reconfigure --wrap-mode=nofallback "$build" >/dev/null
 else
-  meson setup "$build" >/dev/null
+  meson setup --wrap-mode=nofallback "$build" >/dev/null
 fi
 ninja -C "$build"
 

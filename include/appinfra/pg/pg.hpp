@@ -2,6 +2,7 @@
 // The PostgreSQL backend, through libpqxx 6.
 
 #include <appinfra/db/access.hpp>
+#include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
@@ -162,3 +163,6 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
 };
 
 }  // namespace appinfra::pg
+
+static_assert(appinfra::db::Interface<appinfra::pg::PG<>>);
+static_assert(appinfra::db::Interface<appinfra::pg::PG<appinfra::db::ReadOnly>>);

@@ -2,6 +2,7 @@
 // The SQLite backend.
 
 #include <appinfra/db/access.hpp>
+#include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
@@ -158,3 +159,6 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 };
 
 }  // namespace appinfra::sqlite
+
+static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<>>);
+static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<appinfra::db::ReadOnly>>);
