@@ -60,8 +60,9 @@ class QueuePool {
       return options.pool_size + options.max_overflow;
     }
 
-    [[nodiscard]] bool expired(const Slot& s, typename Clock::time_point now) const noexcept {
-      return options.recycle.count() >= 0 && now - s.created >= options.recycle;
+    // Reads the clock only when recycling is on.
+    [[nodiscard]] bool expired(const Slot& s) const noexcept {
+      return options.recycle.count() >= 0 && Clock::now() - s.created >= options.recycle;
     }
 
     // Gives a connection back. Returns true when the caller must delete the core.
@@ -153,7 +154,7 @@ class QueuePool {
   /// options().timeout. Throws PoolTimeoutError, ConnectionError or ClosedError.
   [[nodiscard]] Handle acquire() {
     Core& k = *core_;
-    const auto deadline = Clock::now() + std::chrono::duration_cast<typename Clock::duration>(k.options.timeout);
+    std::optional<typename Clock::time_point> deadline;  // read the clock only if we must wait
     std::unique_lock lock(k.mutex);
     for (;;) {
       if (k.closed) throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
@@ -162,7 +163,7 @@ class QueuePool {
         k.idle.pop_back();
         ++k.out;
         lock.unlock();
-        if (k.expired(slot, Clock::now()) || (k.options.pre_ping && !k.connector.ping(slot.conn))) {
+        if (k.expired(slot) || (k.options.pre_ping && !k.connector.ping(slot.conn))) {
           // Keep its place in the pool's count and open a replacement for this caller.
           { Slot dead = std::move(slot); }
           return Handle(core_, open_reserved());
@@ -175,7 +176,9 @@ class QueuePool {
         lock.unlock();
         return Handle(core_, open_reserved());
       }
-      if (k.freed.wait_until(lock, deadline) == std::cv_status::timeout && k.idle.empty() &&
+      if (!deadline)
+        deadline = Clock::now() + std::chrono::duration_cast<typename Clock::duration>(k.options.timeout);
+      if (k.freed.wait_until(lock, *deadline) == std::cv_status::timeout && k.idle.empty() &&
           k.total >= k.capacity() && !k.closed)
         throw PoolTimeoutError(fmt::format(
             "database '{}': no connection available after waiting {} s: all {} connections are "
