@@ -140,3 +140,11 @@ TEST_CASE("Config keeps configuration order") {
   for (const auto& [n, o] : c) names.push_back(n);
   CHECK(names == std::vector<std::string>{"z", "a"});
 }
+
+TEST_CASE("options accept every integer and floating-point type") {
+  const auto c = DatabaseConfig::from("a", {{"url", "sqlite://"}, {"pool_size", std::size_t{4}},
+                                            {"max_overflow", short{2}}, {"pool_timeout", 1.5f}});
+  CHECK(c.pool_size == 4);
+  CHECK(c.max_overflow == 2);
+  CHECK(c.pool_timeout.count() == 1.5);
+}

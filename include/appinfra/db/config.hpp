@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <concepts>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -30,11 +31,13 @@ class Value {
  public:
   using Storage = std::variant<bool, std::int64_t, double, std::string>;
 
-  Value(bool b) : v_(b) {}                                    // NOLINT: implicit by design
-  Value(int i) : v_(std::int64_t{i}) {}                       // NOLINT
-  Value(long i) : v_(std::int64_t{i}) {}                      // NOLINT
-  Value(long long i) : v_(static_cast<std::int64_t>(i)) {}    // NOLINT
-  Value(double d) : v_(d) {}                                  // NOLINT
+  // Implicit by design: options are written as {"pool_size", 10}.
+  Value(bool b) : v_(b) {}  // NOLINT
+  template <std::integral I>
+    requires(!std::same_as<I, bool> && !std::same_as<I, char>)
+  Value(I i) : v_(static_cast<std::int64_t>(i)) {}  // NOLINT
+  template <std::floating_point F>
+  Value(F d) : v_(static_cast<double>(d)) {}  // NOLINT
   Value(const char* s) : v_(std::string(s)) {}                // NOLINT
   Value(std::string s) : v_(std::move(s)) {}                 // NOLINT
   Value(std::string_view s) : v_(std::string(s)) {}           // NOLINT

@@ -135,20 +135,13 @@ class ManagerBase {
   /// Health of one database; an unknown name gives an empty report.
   [[nodiscard]] HealthReport health_check(std::string_view name) { return health(&name); }
 
-  /// Closes every pool. Errors are logged, not thrown; safe to call twice. Setup
-  /// errors are kept; db() then reports the database as closed.
+  /// Closes every pool; never throws (a backend's close() is noexcept by the
+  /// Interface concept); safe to call twice. Setup errors are kept; db() then
+  /// reports the database as closed.
   void close_all() noexcept {
     derived().for_each_entry([&](EntryState& s, auto* backend) {
       if (backend == nullptr || s.closed.exchange(true)) return;
-      try {
-        backend->close();
-        detail::log(logger_, log::Level::debug, "database '{}': closed", s.name);
-      } catch (const std::exception& e) {
-        try {
-          detail::log(logger_, log::Level::error, "database '{}': error while closing: {}", s.name, e.what());
-        } catch (...) {
-        }
-      }
+      backend->close();
     });
   }
 
