@@ -13,8 +13,8 @@
 using namespace appinfra;
 
 // The service's own database layout, with the null logger: logging compiled out.
-using Primary = sqlite::SQLite<db::ReadWrite, db::Queue, log::NullLogger>;
-using Cache = sqlite::SQLite<db::ReadWrite, db::Queue, log::NullLogger>;
+using Primary = sqlite::SQLite<db::ReadWrite, db::UseQueuePool<>, log::NullLogger>;
+using Cache = sqlite::SQLite<db::ReadWrite, db::UseQueuePool<>, log::NullLogger>;
 using Service = db::StaticManager<db::Named<"primary", Primary>, db::Named<"cache", Cache>>;
 
 int main() {

@@ -35,7 +35,11 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/concepts/pool.hpp>
 
+#include <appinfra/db/pool/clock.hpp>
+#include <appinfra/db/pool/null_pool.hpp>
 #include <appinfra/db/pool/options.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/db/pool/static_pool.hpp>
+#include <appinfra/db/pool/stats.hpp>
 
 #include <appinfra/log.hpp>

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <source_location>
 #include <string>
 
 namespace appinfra::test {
@@ -22,9 +23,13 @@ struct StubControl {
   std::atomic<int> commits{0};
   std::atomic<int> rollbacks{0};
   std::atomic<int> statements{0};
+  std::atomic<int> alive_checks{0};
+  std::atomic<int> resets{0};
   std::atomic<bool> fail_open{false};
   std::atomic<bool> fail_ping{false};
+  std::atomic<bool> fail_alive{false};
   std::atomic<bool> fail_query{false};
+  std::atomic<bool> fail_reset{false};
 };
 
 /// The control of the stub database `name` (made on first use; `fresh`: anew).
@@ -40,14 +45,16 @@ inline std::shared_ptr<StubControl> stub_control(const std::string& name, bool f
 struct StubConn {
   int id = 0;
   std::shared_ptr<StubControl> ctl;
+  bool dirty = false;  // a transaction left open: reset() must clean it
   StubConn() = default;
   StubConn(int i, std::shared_ptr<StubControl> c) : id(i), ctl(std::move(c)) {}
-  StubConn(StubConn&& o) noexcept : id(o.id), ctl(std::move(o.ctl)) {}
+  StubConn(StubConn&& o) noexcept : id(o.id), ctl(std::move(o.ctl)), dirty(o.dirty) {}
   StubConn& operator=(StubConn&& o) noexcept {
     if (this != &o) {
       if (ctl) ++ctl->closed;
       id = o.id;
       ctl = std::move(o.ctl);
+      dirty = o.dirty;
     }
     return *this;
   }
@@ -61,15 +68,27 @@ struct StubConnector {
   using connection_type = StubConn;
   std::string db_name;
   std::shared_ptr<StubControl> ctl;
+  log::Logger log{log::Level::off};
 
   [[nodiscard]] const std::string& name() const noexcept { return db_name; }
+  [[nodiscard]] const log::Logger& logger() const noexcept { return log; }
   StubConn open() {
     if (ctl->fail_open) throw db::ConnectionError("database '" + db_name + "': stub refuses to connect");
     return StubConn(++ctl->opened, ctl);
   }
+  bool alive(StubConn&) noexcept {
+    ++ctl->alive_checks;
+    return !ctl->fail_alive;
+  }
   bool ping(StubConn&) noexcept {
     ++ctl->pings;
     return !ctl->fail_ping;
+  }
+  bool reset(StubConn& c) noexcept {
+    if (!c.dirty) return true;
+    ++ctl->resets;
+    c.dirty = false;
+    return !ctl->fail_reset;
   }
   void round_trip(StubConn&) {
     if (ctl->fail_query) throw db::QueryError("database '" + db_name + "': stub query failed", "XX000");
@@ -78,9 +97,9 @@ struct StubConnector {
 };
 
 /// A db::Interface model over StubConnector, for `stub://` urls.
-template <db::Access A = db::ReadWrite, db::Logger L = log::Logger>
-class StubBackend : public db::detail::PooledBackend<StubConnector, db::Queue, L> {
-  using Base = db::detail::PooledBackend<StubConnector, db::Queue, L>;
+template <db::Access A = db::ReadWrite, db::Logger L = log::Logger, class PoolP = db::UseQueuePool<>>
+class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
+  using Base = db::detail::PooledBackend<StubConnector, PoolP, L>;
   using handle_type = typename Base::handle_type;
 
  public:
@@ -100,6 +119,8 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, db::Queue, L
     }
     void close() noexcept { h_.release(); }
     [[nodiscard]] int id() { return h_.get().id; }
+    void dirty() { h_.get().dirty = true; }
+    void invalidate() noexcept { h_.invalidate(); }
     explicit Connection(handle_type h) : h_(std::move(h)) {}
 
    private:
@@ -137,14 +158,20 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, db::Queue, L
     bool open_ = false;
   };
 
-  Connection connect() { return Connection(this->pool_.acquire()); }
-  Session session() { return Session(this->pool_.acquire()); }
+  Connection connect(std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where));
+  }
+  Session session(std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where));
+  }
+  /// Leaves a "transaction" open on a connection, as a careless caller would.
+  static void dirty(Connection& c) { c.dirty(); }
 
  private:
   static StubConnector make_connector(const db::DatabaseConfig& c) {
     auto ctl = stub_control(c.name);
     if (c.url.host() == "down") ctl->fail_open = true;
-    return StubConnector{c.name, ctl};
+    return StubConnector{c.name, ctl, log::Logger(log::Level::off)};
   }
 };
 

@@ -13,7 +13,7 @@ using Manager = db::Manager<StubBackend<>, StubBackend<db::ReadOnly>>;
 namespace {
 db::Options stub(const std::string& name, const char* host = "ok") {
   test::stub_control(name, true);
-  return {{"url", std::string("stub://") + host + "/" + name}};
+  return {{"url", std::string("stub://") + host + "/" + name}, {"max_retries", 0}};
 }
 }  // namespace
 

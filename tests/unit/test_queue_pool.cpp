@@ -1,18 +1,23 @@
+#include "../support/capture_logger.hpp"
 #include "../support/manual_clock.hpp"
 #include "../support/stub_backend.hpp"
 
+#include <appinfra/db/pool/null_pool.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/db/pool/static_pool.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <thread>
 #include <vector>
 
 using namespace appinfra;
 using test::ManualClock;
 using test::StubConnector;
+using Catch::Matchers::Contains;
 using Pool = db::QueuePool<StubConnector, ManualClock>;
 using RealPool = db::QueuePool<StubConnector>;
 using namespace std::chrono_literals;
@@ -20,9 +25,22 @@ using namespace std::chrono_literals;
 namespace {
 db::PoolOptions opts(std::size_t size, std::size_t overflow, double timeout = 30, double recycle = 3600,
                      bool pre_ping = true) {
-  return {size, overflow, std::chrono::duration<double>(timeout), std::chrono::duration<double>(recycle), pre_ping};
+  db::PoolOptions o;
+  o.pool_size = size;
+  o.max_overflow = overflow;
+  o.timeout = std::chrono::duration<double>(timeout);
+  o.recycle = std::chrono::duration<double>(recycle);
+  o.recycle_jitter = 0;
+  o.pre_ping = pre_ping;
+  o.max_retries = 0;
+  return o;
 }
-StubConnector stub(const std::string& name) { return StubConnector{name, test::stub_control(name, true)}; }
+StubConnector stub(const std::string& name, log::Logger lg = log::Logger(log::Level::off)) {
+  return StubConnector{name, test::stub_control(name, true), std::move(lg)};
+}
+void wait_until_waiting(const auto& pool, std::size_t n) {
+  while (pool.status().waiting < n) std::this_thread::sleep_for(1ms);
+}
 }  // namespace
 
 TEST_CASE("a returned connection is reused, not reopened") {
@@ -65,18 +83,36 @@ TEST_CASE("overflow is never negative") {
   CHECK(pool.status().total_connections == 1);
 }
 
-TEST_CASE("an exhausted pool makes the caller wait at most pool_timeout, then says why") {
-  RealPool pool(stub("exhausted"), opts(1, 1, 0.05));
+TEST_CASE("a saturated pool's timeout says who holds the connections, for how long, acquired where") {
+  RealPool pool(stub("saturated"), opts(1, 1, 0.05));
   auto a = pool.acquire();
   auto b = pool.acquire();
   try {
     (void)pool.acquire();
     FAIL("expected PoolTimeoutError");
   } catch (const db::PoolTimeoutError& e) {
-    const std::string what = e.what();
-    CHECK_THAT(what, Catch::Matchers::Contains("'exhausted'") && Catch::Matchers::Contains("2 connections are checked out") &&
-                         Catch::Matchers::Contains("pool_size 1") && Catch::Matchers::Contains("max_overflow 1"));
+    CHECK_THAT(e.what(), Contains("'saturated'") && Contains("saturated: 2 of 2 connections checked out") &&
+                             Contains("pool_size 1") && Contains("max_overflow 1") && Contains("held") &&
+                             Contains("test_queue_pool.cpp:"));
   }
+  CHECK(pool.status().timeouts_total == 1);
+}
+
+TEST_CASE("an unreachable database's timeout gives the last connect error and the attempts") {
+  RealPool pool(stub("unreachable"), opts(1, 0, 0.2));
+  pool.connector().ctl->fail_open = true;
+  try {
+    (void)pool.acquire();
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("'unreachable'") && Contains("unreachable") && Contains("attempts failed") &&
+                             Contains("stub refuses to connect"));
+  }
+  const auto s = pool.status();
+  CHECK(s.total_connections == 0);
+  CHECK(s.checked_out == 0);
+  pool.connector().ctl->fail_open = false;
+  CHECK(pool.acquire().get().id == 1);  // the database is back: so is the pool
 }
 
 TEST_CASE("a waiting caller gets the connection another returns") {
@@ -85,10 +121,29 @@ TEST_CASE("a waiting caller gets the connection another returns") {
   const int id = held.get().id;
   std::atomic<int> got{0};
   std::thread waiter([&] { got = pool.acquire().get().id; });
-  while (pool.status().checked_out < 1) std::this_thread::yield();
+  wait_until_waiting(pool, 1);
   held.release();
   waiter.join();
   CHECK(got == id);
+}
+
+TEST_CASE("waiters are served first come, first served") {
+  RealPool pool(stub("fifo_waiters"), opts(1, 0, 10));
+  auto held = pool.acquire();
+  std::mutex m;
+  std::vector<int> served;
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i) {
+    ts.emplace_back([&, i] {
+      auto h = pool.acquire();
+      std::lock_guard lock(m);
+      served.push_back(i);
+    });
+    wait_until_waiting(pool, static_cast<std::size_t>(i) + 1);  // queue them in order 0, 1, 2, 3
+  }
+  held.release();
+  for (auto& t : ts) t.join();
+  CHECK(served == std::vector<int>{0, 1, 2, 3});
 }
 
 TEST_CASE("a connection older than pool_recycle is replaced at checkout") {
@@ -103,6 +158,38 @@ TEST_CASE("a connection older than pool_recycle is replaced at checkout") {
   CHECK(h.get().id != first);
   CHECK(h.connector().ctl->opened == 2);
   CHECK(h.connector().ctl->closed == 1);
+  CHECK(pool.status().recycled_total == 1);
+}
+
+TEST_CASE("recycle jitter spreads the expiry of connections opened together") {
+  ManualClock::reset();
+  auto o = opts(20, 0, 30, 100);
+  o.recycle_jitter = 0.5;  // each expires between 50 s and 100 s
+  Pool pool(stub("jitter"), o);
+  {
+    std::vector<Pool::Handle> all;
+    for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
+  }
+  ManualClock::advance(49s);
+  {
+    std::vector<Pool::Handle> all;
+    for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
+  }
+  CHECK(pool.status().recycled_total == 0);
+  ManualClock::advance(26s);  // 75 s: about half have expired
+  {
+    std::vector<Pool::Handle> all;
+    for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
+  }
+  const auto recycled = pool.status().recycled_total;
+  CHECK(recycled > 0);
+  CHECK(recycled < 20);
+  ManualClock::advance(26s);  // 101 s: every original one has
+  {
+    std::vector<Pool::Handle> all;
+    for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
+  }
+  CHECK(pool.connector().ctl->opened == 40);
 }
 
 TEST_CASE("pool_recycle -1 never recycles") {
@@ -113,20 +200,68 @@ TEST_CASE("pool_recycle -1 never recycles") {
   CHECK(pool.acquire().get().id == first);
 }
 
-TEST_CASE("with pre_ping a connection that fails its ping is replaced, never handed out") {
-  Pool pool(stub("preping"), opts(1, 0));
-  int first = pool.acquire().get().id;
-  pool.connector().ctl->fail_ping = true;
-  auto h = pool.acquire();
-  CHECK(h.get().id != first);
-  CHECK(h.connector().ctl->closed == 1);
+TEST_CASE("pre_ping checks the socket on every checkout and pings only after pre_ping_window idle") {
+  ManualClock::reset();
+  auto o = opts(1, 0);
+  o.pre_ping_window = std::chrono::duration<double>(5.0);
+  Pool pool(stub("window"), o);
+  auto& ctl = *pool.connector().ctl;
+  { auto h = pool.acquire(); }  // just opened: nothing to check
+  { auto h = pool.acquire(); }
+  CHECK(ctl.alive_checks == 1);
+  CHECK(ctl.pings == 0);
+  ManualClock::advance(6s);
+  { auto h = pool.acquire(); }
+  CHECK(ctl.alive_checks == 2);
+  CHECK(ctl.pings == 1);
 }
 
-TEST_CASE("without pre_ping no ping is sent") {
+TEST_CASE("a connection that fails its socket check or its ping is replaced, never handed out") {
+  ManualClock::reset();
+  Pool pool(stub("preping"), opts(1, 0));
+  int first = pool.acquire().get().id;
+  pool.connector().ctl->fail_alive = true;
+  int second = 0;
+  {
+    auto h = pool.acquire();
+    second = h.get().id;
+    CHECK(second != first);
+  }
+  pool.connector().ctl->fail_alive = false;
+  pool.connector().ctl->fail_ping = true;
+  ManualClock::advance(2s);  // past the default 1 s window: a ping is due
+  auto h = pool.acquire();
+  CHECK(h.get().id != second);
+  CHECK(pool.status().invalidated_total == 2);
+  CHECK(pool.connector().ctl->closed == 2);
+}
+
+TEST_CASE("without pre_ping no check is made") {
   Pool pool(stub("noping"), opts(1, 0, 30, 3600, false));
   { auto h = pool.acquire(); }
   { auto h = pool.acquire(); }
   CHECK(pool.connector().ctl->pings == 0);
+  CHECK(pool.connector().ctl->alive_checks == 0);
+}
+
+TEST_CASE("a returned connection is reset only when dirty; one that fails its reset is closed") {
+  Pool pool(stub("reset"), opts(1, 0));
+  auto& ctl = *pool.connector().ctl;
+  { auto h = pool.acquire(); }
+  CHECK(ctl.resets == 0);
+  {
+    auto h = pool.acquire();
+    h.get().dirty = true;
+  }
+  CHECK(ctl.resets == 1);
+  CHECK(pool.status().checked_in == 1);
+  ctl.fail_reset = true;
+  {
+    auto h = pool.acquire();
+    h.get().dirty = true;
+  }
+  CHECK(pool.status().total_connections == 0);
+  CHECK(pool.status().invalidated_total == 1);
 }
 
 TEST_CASE("an invalidated connection is closed on return") {
@@ -141,14 +276,162 @@ TEST_CASE("an invalidated connection is closed on return") {
   CHECK(pool.acquire().get().id != first);
 }
 
-TEST_CASE("a failed connect gives its place back") {
-  Pool pool(stub("failopen"), opts(1, 0, 0.05));
+TEST_CASE("LIFO reuses the most recently returned connection, FIFO the least") {
+  ManualClock::reset();
+  for (auto order : {db::ReuseOrder::lifo, db::ReuseOrder::fifo}) {
+    auto o = opts(2, 0);
+    o.reuse = order;
+    Pool pool(stub("order"), o);
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    const int ida = a.get().id, idb = b.get().id;
+    a.release();
+    ManualClock::advance(1ms * 10);
+    b.release();  // b is the most recently returned
+    CHECK(pool.acquire().get().id == (order == db::ReuseOrder::lifo ? idb : ida));
+  }
+}
+
+TEST_CASE("warm_up opens min_idle connections, or one when lazy") {
+  auto o = opts(5, 0);
+  o.min_idle = 3;
+  Pool eager(stub("eager"), o);
+  eager.warm_up();
+  CHECK(eager.status().checked_in == 3);
+  o.lazy_min_idle = true;
+  Pool lazy(stub("lazy"), o);
+  lazy.warm_up();
+  CHECK(lazy.status().checked_in == 1);
+}
+
+TEST_CASE("warm_up retries with backoff, then names the attempts") {
+  auto [lg, cap] = test::capture_logger(log::Level::warning);
+  auto o = opts(1, 0);
+  o.max_retries = 2;
+  o.retry_delay = std::chrono::duration<double>(0.001);
+  Pool pool(stub("warmfail", lg), o);
   pool.connector().ctl->fail_open = true;
-  CHECK_THROWS_AS(pool.acquire(), db::ConnectionError);
+  CHECK_THROWS_WITH(pool.warm_up(), Contains("'warmfail'") && Contains("3 attempts") && Contains("refuses"));
+  CHECK(cap->contains("connect attempt 1 of 3 failed"));
+  CHECK(cap->contains("connect attempt 2 of 3 failed"));
   CHECK(pool.status().total_connections == 0);
-  CHECK(pool.status().checked_out == 0);
-  pool.connector().ctl->fail_open = false;
-  CHECK(pool.acquire().get().id == 1);
+}
+
+TEST_CASE("idle_timeout closes idle connections down to min_idle") {
+  ManualClock::reset();
+  auto o = opts(4, 0);
+  o.min_idle = 1;
+  o.idle_timeout = std::chrono::duration<double>(10.0);
+  Pool pool(stub("idle"), o);
+  {
+    std::vector<Pool::Handle> all;
+    for (int i = 0; i < 4; ++i) all.push_back(pool.acquire());
+  }
+  CHECK(pool.status().checked_in == 4);
+  ManualClock::advance(11s);
+  { auto h = pool.acquire(); }  // returning triggers housekeeping
+  CHECK(pool.status().total_connections == 1);
+}
+
+TEST_CASE("a connection held past hold_warning is reported with where it was acquired, and again when returned") {
+  ManualClock::reset();
+  auto [lg, cap] = test::capture_logger(log::Level::warning);
+  auto o = opts(2, 0);
+  o.hold_warning = std::chrono::duration<double>(30.0);
+  Pool pool(stub("leak", lg), o);
+  auto leaked = pool.acquire();
+  ManualClock::advance(31s);
+  { auto other = pool.acquire(); }  // activity runs the check
+  CHECK(cap->contains("held for 31.0 s (hold_warning 30 s), acquired at"));
+  CHECK(cap->contains("test_queue_pool.cpp:"));
+  leaked.release();
+  CHECK(cap->contains("returned after 31.0 s"));
+}
+
+TEST_CASE("statistics count checkouts, opens, timeouts and time waits and holds") {
+  RealPool pool(stub("stats"), opts(1, 0, 0.05));
+  {
+    auto h = pool.acquire();
+    std::this_thread::sleep_for(2ms);
+    CHECK_THROWS_AS(pool.acquire(), db::PoolTimeoutError);
+  }
+  for (int i = 0; i < 9; ++i) (void)pool.acquire();
+  const auto s = pool.status();
+  CHECK(s.statistics);
+  CHECK(s.acquired_total == 10);
+  CHECK(s.created_total == 1);
+  CHECK(s.timeouts_total == 1);
+  CHECK(s.hold_time_p99_ms >= 2.0);
+  CHECK(s.hold_time_p50_ms < s.hold_time_p99_ms);
+  CHECK(s.acquire_wait_p50_ms < 1.0);
+}
+
+TEST_CASE("with NoStats the extra statistics are absent and cost nothing") {
+  db::QueuePool<StubConnector, db::CoarseClock, db::NoStats> pool(stub("nostats"), opts(1, 0));
+  (void)pool.acquire();
+  const auto s = pool.status();
+  CHECK_FALSE(s.statistics);
+  CHECK(s.acquired_total == 0);
+  CHECK(s.total_connections == 1);
+  STATIC_REQUIRE(std::is_empty_v<db::NoStats>);
+}
+
+TEST_CASE("the histogram's quantiles are within a bucket of the truth") {
+  STATIC_REQUIRE(db::Histogram::index(0) == 0);
+  STATIC_REQUIRE(db::Histogram::upper(db::Histogram::index(1000)) >= 1000);
+  for (std::uint64_t v : {1ull, 7ull, 100ull, 12345ull, 1000000ull, 987654321ull}) {
+    INFO(v);
+    const auto up = db::Histogram::upper(db::Histogram::index(v));
+    CHECK(up >= v);
+    CHECK(static_cast<double>(up) <= static_cast<double>(v) * 1.26 + 1);
+  }
+  db::Histogram h;
+  std::array<std::uint64_t, db::Histogram::buckets> c{};
+  for (int i = 1; i <= 100; ++i) h.record(static_cast<std::uint64_t>(i) * 1'000'000);  // 1..100 ms
+  h.add_to(c);
+  CHECK(db::Histogram::quantile_ms(c, 0.5) == Approx(50).epsilon(0.26));
+  CHECK(db::Histogram::quantile_ms(c, 0.99) == Approx(99).epsilon(0.26));
+}
+
+TEST_CASE("drain waits for checked-out connections, then closes everything") {
+  RealPool pool(stub("drain"), opts(2, 0));
+  auto held = pool.acquire();
+  { auto idle = pool.acquire(); }
+  std::thread returner([&] {
+    std::this_thread::sleep_for(20ms);
+    held.release();
+  });
+  const auto out = pool.drain(std::chrono::steady_clock::now() + 5s);
+  returner.join();
+  CHECK(out == 0);
+  CHECK(pool.connector().ctl->closed == 2);
+  CHECK_THROWS_AS(pool.acquire(), db::ClosedError);
+}
+
+TEST_CASE("drain gives up at its deadline and says how many are still out") {
+  RealPool pool(stub("drain_late"), opts(2, 0));
+  auto held = pool.acquire();
+  CHECK(pool.drain(std::chrono::steady_clock::now() + 20ms) == 1);
+  held.release();  // closed when returned
+  CHECK(pool.connector().ctl->closed == 1);
+  CHECK(pool.status().total_connections == 0);
+}
+
+TEST_CASE("close() wakes waiters with ClosedError") {
+  RealPool pool(stub("wake"), opts(1, 0, 10));
+  auto held = pool.acquire();
+  std::atomic<bool> closed_error{false};
+  std::thread waiter([&] {
+    try {
+      (void)pool.acquire();
+    } catch (const db::ClosedError&) {
+      closed_error = true;
+    }
+  });
+  wait_until_waiting(pool, 1);
+  pool.close();
+  waiter.join();
+  CHECK(closed_error);
 }
 
 TEST_CASE("close() closes idle connections, refuses checkouts and closes held ones on return") {
@@ -168,7 +451,7 @@ TEST_CASE("a handle may outlive its pool") {
   auto ctl = test::stub_control("outlive", true);
   Pool::Handle h;
   {
-    Pool pool(StubConnector{"outlive", ctl}, opts(1, 0));
+    Pool pool(StubConnector{"outlive", ctl, log::Logger(log::Level::off)}, opts(1, 0));
     h = pool.acquire();
   }
   CHECK(ctl->closed == 0);
@@ -176,24 +459,34 @@ TEST_CASE("a handle may outlive its pool") {
   CHECK(ctl->closed == 1);
 }
 
-TEST_CASE("many threads on a small pool never share a connection and leave the counts whole") {
-  RealPool pool(stub("threads"), opts(2, 1, 10));
-  std::atomic<int> holders[64] = {};
-  std::atomic<bool> shared{false};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < 2000; ++i) {
-        auto h = pool.acquire();
-        if (holders[h.get().id % 64].fetch_add(1) != 0) shared = true;
-        holders[h.get().id % 64].fetch_sub(1);
-      }
-    });
-  for (auto& t : threads) t.join();
-  CHECK_FALSE(shared);
-  const auto s = pool.status();
-  CHECK(s.checked_out == 0);
-  CHECK(s.total_connections == s.checked_in);
-  CHECK(s.total_connections <= 3);
-  CHECK(pool.connector().ctl->opened - pool.connector().ctl->closed == static_cast<int>(s.total_connections));
+TEST_CASE("NullPool opens a connection per checkout and closes it on return") {
+  db::NullPool<StubConnector> pool(stub("null"), opts(2, 0));
+  pool.warm_up();  // checks connectivity, keeps nothing
+  CHECK(pool.status().total_connections == 0);
+  { auto h = pool.acquire(); }
+  { auto h = pool.acquire(); }
+  CHECK(pool.connector().ctl->opened == 3);
+  CHECK(pool.connector().ctl->closed == 3);
+  std::vector<db::NullPool<StubConnector>::Handle> hs;
+  hs.push_back(pool.acquire());
+  hs.push_back(pool.acquire());  // still at most pool_size + max_overflow open
+  CHECK(pool.status().total_connections == 2);
+}
+
+TEST_CASE("StaticPool keeps one connection, shared in turns, never recycled or idled out") {
+  ManualClock::reset();
+  auto o = opts(5, 5, 0.05, 1);
+  o.idle_timeout = std::chrono::duration<double>(1.0);
+  db::StaticPool<StubConnector, ManualClock> pool(stub("static"), o);
+  pool.warm_up();
+  int id = 0;
+  {
+    auto h = pool.acquire();
+    id = h.get().id;
+    CHECK_THROWS_AS(pool.acquire(), db::PoolTimeoutError);  // one at a time
+  }
+  ManualClock::advance(std::chrono::hours(2));
+  { CHECK(pool.acquire().get().id == id); }
+  { CHECK(pool.acquire().get().id == id); }
+  CHECK(pool.connector().ctl->opened == 1);
 }

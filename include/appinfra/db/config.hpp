@@ -141,12 +141,21 @@ struct DatabaseConfig {
   Seconds retry_delay{1.0};
   /// Level of the query log; echo: true without a level logs at info.
   std::optional<log::Level> query_lg_level;
+  // Pool lifecycle and diagnostics (see PoolOptions).
+  bool pool_reuse_fifo = false;
+  double pool_recycle_jitter = 0.1;
+  Seconds pre_ping_window{1.0};
+  int min_idle = 1;
+  bool lazy_min_idle = false;
+  Seconds idle_timeout{600.0};
+  Seconds hold_warning{60.0};
 
   /// The keys from() understands.
   static constexpr std::string_view keys[] = {
       "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
-      "max_retries", "retry_delay", "query_lg_level"};
+      "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
+      "pre_ping_window", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning"};
 
   /// Level at which statements are logged, or Level::off.
   [[nodiscard]] log::Level query_log_level() const noexcept {
@@ -194,6 +203,21 @@ struct DatabaseConfig {
         throw c.bad("query_lg_level", *v, e.what());
       }
     }
+    if (const Value* v = options.find("pool_reuse")) {
+      const std::string order = c.text(*v, "pool_reuse");
+      if (order != "lifo" && order != "fifo") throw c.bad("pool_reuse", *v, "expected 'lifo' or 'fifo'");
+      c.pool_reuse_fifo = order == "fifo";
+    }
+    c.pool_recycle_jitter = c.number(options, "pool_recycle_jitter", c.pool_recycle_jitter, 0.0, true);
+    if (c.pool_recycle_jitter > 1.0)
+      throw c.bad("pool_recycle_jitter", *options.find("pool_recycle_jitter"), "must be at most 1");
+    c.pre_ping_window = Seconds(c.number(options, "pre_ping_window", c.pre_ping_window.count(), 0.0, true));
+    c.min_idle = static_cast<int>(c.integer(options, "min_idle", c.min_idle, 0));
+    if (c.min_idle > c.pool_size)
+      throw c.bad("min_idle", *options.find("min_idle"), fmt::format("must be at most pool_size ({})", c.pool_size));
+    c.lazy_min_idle = c.boolean(options, "lazy_min_idle", c.lazy_min_idle);
+    c.idle_timeout = Seconds(c.number(options, "idle_timeout", c.idle_timeout.count(), -1.0, true));
+    c.hold_warning = Seconds(c.number(options, "hold_warning", c.hold_warning.count(), -1.0, true));
     if (c.readonly && c.create_db)
       throw ConfigError(c.name, "create_db", "true",
                         fmt::format("database '{}': key 'create_db' is true but 'readonly' is true too: "

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -116,20 +117,22 @@ class Database : private detail::EntryState {
     return backend_ && std::holds_alternative<B>(*backend_);
   }
 
-  [[nodiscard]] AnyConnection<Backends...> connect() {
-    return visit([](auto& b) {
+  /// A pooled connection; `where` is recorded for pool diagnostics (leave the default).
+  [[nodiscard]] AnyConnection<Backends...> connect(std::source_location where = std::source_location::current()) {
+    return visit([&](auto& b) {
       return AnyConnection<Backends...>(typename AnyConnection<Backends...>::variant_type(
-          std::in_place_type<decltype(b.connect())>, b.connect()));
+          std::in_place_type<decltype(b.connect())>, b.connect(where)));
     });
   }
-  [[nodiscard]] AnySession<Backends...> session() {
-    return visit([](auto& b) {
+  /// A session; `where` is recorded for pool diagnostics (leave the default).
+  [[nodiscard]] AnySession<Backends...> session(std::source_location where = std::source_location::current()) {
+    return visit([&](auto& b) {
       return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
-          std::in_place_type<decltype(b.session())>, b.session()));
+          std::in_place_type<decltype(b.session())>, b.session(where)));
     });
   }
-  [[nodiscard]] HealthResult health_check() {
-    return visit([](auto& b) { return b.health_check(); });
+  [[nodiscard]] HealthResult health_check(std::source_location where = std::source_location::current()) {
+    return visit([&](auto& b) { return b.health_check(where); });
   }
   [[nodiscard]] PoolStatus get_pool_status() {
     return visit([](auto& b) { return b.get_pool_status(); });

@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 
 #include <memory>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -34,7 +35,7 @@ namespace appinfra::pg {
 /// Thread safety: all members are thread-safe but close(); each Connection and
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
 /// outlive the backend; their connection is then closed when they end.
-template <db::Access A = db::ReadWrite, class PoolP = db::Queue, db::Logger L = log::Logger>
+template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
 class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
   using handle_type = typename Base::handle_type;
@@ -69,23 +70,35 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
       if (!h_) throw db::UsageError("connection is closed");
+      track_transaction(sql);
       return h_.connector().query_log().run(sql, [&] {
         return guarded(h_, [&] {
-          pqxx::nontransaction t(*h_.get());
+          pqxx::nontransaction t(*h_.get().pq);
           if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
           else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
         });
       });
     }
     /// The libpqxx connection, for anything the common API lacks. If it breaks,
-    /// call invalidate() so that the pool replaces it.
-    [[nodiscard]] pqxx::connection& native() noexcept { return *h_.get(); }
+    /// call invalidate() so that the pool replaces it. The connection is rolled
+    /// back when returned, since what native code left open is unknown.
+    [[nodiscard]] pqxx::connection& native() noexcept {
+      h_.get().dirty = true;
+      return *h_.get().pq;
+    }
     void invalidate() noexcept { h_.invalidate(); }
     void close() noexcept { h_.release(); }
 
    private:
     friend class PG;
     explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
+    // A BEGIN sent through execute() leaves a transaction open on the connection:
+    // the pool rolls it back on return unless a COMMIT or ROLLBACK closed it.
+    void track_transaction(std::string_view sql) {
+      const std::string w = detail::first_keyword(sql);
+      if (w == "begin" || w == "start") h_.get().dirty = true;
+      else if (w == "commit" || w == "rollback" || w == "end" || w == "abort") h_.get().dirty = false;
+    }
     handle_type h_;
   };
 
@@ -151,15 +164,20 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
     transaction_type& begin() {
       if (!h_) throw db::UsageError("the session is closed");
-      if (!txn_) txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get()); });
+      if (!txn_) txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get().pq); });
       return *txn_;
     }
     handle_type h_;                           // declared first: destroyed after the transaction
     std::unique_ptr<transaction_type> txn_;
   };
 
-  [[nodiscard]] Connection connect() { return Connection(this->pool_.acquire()); }
-  [[nodiscard]] Session session() { return Session(this->pool_.acquire()); }
+  /// `where` is recorded for pool diagnostics (leave the default).
+  [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where));
+  }
+  [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where));
+  }
 };
 
 }  // namespace appinfra::pg

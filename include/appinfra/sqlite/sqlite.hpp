@@ -10,12 +10,14 @@
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/db/pool/static_pool.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/log/logger.hpp>
 #include <appinfra/sqlite/detail/connector.hpp>
 
 #include <sqlite3.h>
 
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,7 +36,7 @@ namespace appinfra::sqlite {
 /// Thread safety: all members are thread-safe but close(); each Connection and
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
 /// outlive the backend; their connection is then closed when they end.
-template <db::Access A = db::ReadWrite, class PoolP = db::Queue, db::Logger L = log::Logger>
+template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
 class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
   using handle_type = typename Base::handle_type;
@@ -143,18 +145,21 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     bool in_txn_ = false;
   };
 
-  [[nodiscard]] Connection connect() { return Connection(this->pool_.acquire()); }
-  [[nodiscard]] Session session() { return Session(this->pool_.acquire()); }
+  /// `where` is recorded for pool diagnostics (leave the default).
+  [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where));
+  }
+  [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where));
+  }
 
  private:
+  // An in-memory database gets StaticPool's options whatever the pool policy:
+  // closing or adding a connection would lose or split the database.
   static db::PoolOptions pool_options(const db::DatabaseConfig& c) {
     db::PoolOptions o = db::PoolOptions::from(c);
-    if (detail::Target::from(c).memory) {
-      o.pool_size = 1;
-      o.max_overflow = 0;
-      o.recycle = std::chrono::duration<double>(-1.0);  // closing it would drop the database
-    }
-    return o;
+    o.max_retries = 0;  // a file that cannot be opened now will not open in a second either
+    return detail::Target::from(c).memory ? db::StaticPool<detail::Connector<L>>::adjust(o) : o;
   }
 };
 

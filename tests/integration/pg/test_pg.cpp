@@ -18,7 +18,7 @@ using PGRO = pg::PG<db::ReadOnly>;
 
 static_assert(db::Interface<PG>);
 static_assert(db::Interface<PGRO>);
-static_assert(db::Interface<pg::PG<db::ReadWrite, db::Queue, log::NullLogger>>);
+static_assert(db::Interface<pg::PG<db::ReadWrite, db::UseQueuePool<>, log::NullLogger>>);
 
 namespace {
 log::Logger quiet() { return log::Logger(log::Level::off); }

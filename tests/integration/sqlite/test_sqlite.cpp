@@ -18,7 +18,7 @@ using Manager = db::Manager<sqlite::SQLite<>, sqlite::SQLite<db::ReadOnly>>;
 namespace fs = std::filesystem;
 
 static_assert(db::Interface<sqlite::SQLite<>>);
-static_assert(db::Interface<sqlite::SQLite<db::ReadOnly, db::Queue, log::NullLogger>>);
+static_assert(db::Interface<sqlite::SQLite<db::ReadOnly, db::UseQueuePool<>, log::NullLogger>>);
 
 namespace {
 struct TempDir {

@@ -5,6 +5,7 @@
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/stats.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <string_view>
 
@@ -36,9 +37,11 @@ concept Connection = std::movable<C> && requires(C& c, std::string_view sql) {
 ///   instantiates the first backend of its type list that accepts it.
 /// - `B::schemes`: the url schemes it serves, for error messages.
 /// - `B(logger, config)`: connects, or throws ConfigError / ConnectionError.
-/// - `connect()`: a pooled Connection; `session()`: a Session.
+/// - `connect()`: a pooled Connection; `session()`: a Session (both take an
+///   optional std::source_location, recorded for pool diagnostics).
 /// - `health_check()`: a timed `SELECT 1` round trip, never throws.
-/// - `get_pool_status()`, `close()` (idempotent, noexcept), `name()`.
+/// - `get_pool_status()`, `close()` (idempotent, noexcept), `drain(deadline)`
+///   (close, after waiting for checked-out connections), `name()`.
 /// Laws: every member function but close() is thread-safe; the backend outlives
 /// nothing it hands out (connections and sessions may outlive it; they are then
 /// closed on return).
@@ -55,6 +58,7 @@ concept Interface = requires(B& b, const B& cb, const DatabaseConfig& config) {
   { b.health_check() } -> std::same_as<HealthResult>;
   { cb.get_pool_status() } -> std::same_as<PoolStatus>;
   { b.close() } noexcept;
+  { b.drain(std::chrono::steady_clock::time_point()) } -> std::convertible_to<std::size_t>;
   { cb.name() } -> std::convertible_to<std::string_view>;
 };
 

@@ -2,31 +2,42 @@
 #include <appinfra/db/concepts/connector.hpp>
 #include <appinfra/db/stats.hpp>
 
+#include <chrono>
 #include <concepts>
+#include <source_location>
 #include <utility>
 
 namespace appinfra::db {
 
 /// Pool strategy, the policy a backend is instantiated with.
-/// Requirements: `P::handle_type` is a move-only RAII handle that gives the
-/// connection back when destroyed, with `get()` (the connection) and `invalidate()`
-/// (never hand this connection out again) and `connector()` (the pool's
-/// connector, alive as long as the handle); `p.acquire()` returns one, waiting at
-/// most the pool timeout; `p.status()` a PoolStatus snapshot; `p.close()` closes
-/// idle connections and makes the rest close when returned.
-/// Laws: thread-safe; a connection has at most one holder; close() is idempotent.
-/// Models: QueuePool.
-/// Minimal definition: the three calls above and a constructor
-/// `P(Connector, PoolOptions)`.
+/// Requirements:
+/// - `P(Connector, PoolOptions)`;
+/// - `P::handle_type`: a move-only RAII handle that gives the connection back when
+///   destroyed, with `get()` (the connection), `invalidate()` (never hand this
+///   connection out again) and `connector()` (the pool's connector, alive as long
+///   as the handle);
+/// - `p.acquire(where)`: a handle, waiting at most the pool timeout;
+/// - `p.warm_up()`: open what the pool keeps from the start, or throw
+///   ConnectionError;
+/// - `p.status()`: a PoolStatus snapshot;
+/// - `p.drain(deadline)`: stop handing out, wait for checked-out connections until
+///   `deadline`, close everything; returns how many were still out;
+///   `p.close()`: the same without waiting.
+/// Laws: thread-safe; a connection has at most one holder; close() and drain() are
+/// idempotent; handles may outlive the pool.
+/// Models: QueuePool, NullPool, StaticPool (and a user-defined one in the tests).
 template <class P>
-concept Pool = requires(P& p, const P& cp, typename P::handle_type& h) {
+concept Pool = requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
+                        std::chrono::steady_clock::time_point deadline) {
   typename P::connection_type;
   typename P::connector_type;
-  { p.acquire() } -> std::same_as<typename P::handle_type>;
+  { p.acquire(where) } -> std::same_as<typename P::handle_type>;
   { h.get() } -> std::same_as<typename P::connection_type&>;
   { h.connector() } -> std::same_as<typename P::connector_type&>;
   h.invalidate();
+  p.warm_up();
   { cp.status() } -> std::same_as<PoolStatus>;
+  { p.drain(deadline) } -> std::convertible_to<std::size_t>;
   p.close();
 };
 

@@ -5,9 +5,19 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
 #include <utility>
 
 namespace appinfra::db::detail {
+
+/// `error` without a leading "database '<name>': ", for messages that name the
+/// database already.
+inline std::string_view without_db(std::string_view error, std::string_view name) noexcept {
+  if (error.substr(0, 10) == "database '" && error.substr(10, name.size()) == name &&
+      error.substr(10 + name.size(), 3) == "': ")
+    return error.substr(13 + name.size());
+  return error;
+}
 
 template <Logger L, class... Args>
 void log(const L& lg, log::Level level, fmt::format_string<Args...> f, Args&&... args) {

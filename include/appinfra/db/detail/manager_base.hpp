@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -20,13 +21,6 @@
 #include <vector>
 
 namespace appinfra::db::detail {
-
-/// `error` without its leading "database '<name>': ", for messages that name the
-/// database already.
-inline std::string_view without_name(std::string_view error, std::string_view name) noexcept {
-  const std::string prefix = fmt::format("database '{}': ", name);
-  return error.substr(0, prefix.size()) == prefix ? error.substr(prefix.size()) : error;
-}
 
 /// The state every named database entry has, whatever its backend storage.
 struct EntryState {
@@ -47,7 +41,7 @@ struct EntryState {
         std::rethrow_exception(cause);
       } catch (...) {
         std::throw_with_nested(
-            SetupError(fmt::format("Database '{}' setup failed: {}", name, without_name(error, name))));
+            SetupError(fmt::format("Database '{}' setup failed: {}", name, without_db(error, name))));
       }
     }
     if (closed) throw ClosedError(fmt::format("Database '{}' is closed (close_all() was called)", name));
@@ -82,7 +76,7 @@ class ManagerBase {
       if (s.set_up) ++ok;
       if (!s.error.empty()) {
         ++failed;
-        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, without_name(s.error, s.name));
+        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, without_db(s.error, s.name));
       }
     });
     if (ok == 0) throw SetupError("Failed to setup any database connections: " + errors);
@@ -135,13 +129,24 @@ class ManagerBase {
   /// Health of one database; an unknown name gives an empty report.
   [[nodiscard]] HealthReport health_check(std::string_view name) { return health(&name); }
 
-  /// Closes every pool; never throws (a backend's close() is noexcept by the
-  /// Interface concept); safe to call twice. Setup errors are kept; db() then
-  /// reports the database as closed.
-  void close_all() noexcept {
+  /// Closes every pool: stops handing out connections, waits up to `timeout`
+  /// (altogether, not per database) for checked-out ones to come back, then closes
+  /// everything; one still out after that is closed when returned, and logged.
+  /// Never throws; safe to call twice. Setup errors are kept; db() then reports the
+  /// database as closed.
+  void close_all(std::chrono::duration<double> timeout = std::chrono::seconds(5)) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
     derived().for_each_entry([&](EntryState& s, auto* backend) {
       if (backend == nullptr || s.closed.exchange(true)) return;
-      backend->close();
+      if (const std::size_t out = backend->drain(deadline); out > 0) {
+        try {
+          detail::log(logger_, log::Level::warning,
+                      "database '{}': {} connection{} still checked out after close_all(); closed when returned",
+                      s.name, out, out == 1 ? "" : "s");
+        } catch (...) {  // a log line must not break closing
+        }
+      }
     });
   }
 
@@ -162,7 +167,7 @@ class ManagerBase {
       s.error = e.what();
       s.cause = std::current_exception();
       detail::log(logger_, log::Level::error, "failed to setup database '{}': {}", s.name,
-                  without_name(s.error, s.name));
+                  without_db(s.error, s.name));
     }
   }
 

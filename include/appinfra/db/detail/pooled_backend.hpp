@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <exception>
+#include <source_location>
 #include <string>
 #include <utility>
 
@@ -33,11 +34,11 @@ class PooledBackend {
   [[nodiscard]] const DatabaseConfig& config() const noexcept { return config_; }
 
   /// A timed `SELECT 1` on a pooled connection. Never throws.
-  [[nodiscard]] HealthResult health_check() noexcept {
+  [[nodiscard]] HealthResult health_check(std::source_location where = std::source_location::current()) noexcept {
     HealthResult r;
     const auto start = std::chrono::steady_clock::now();
     try {
-      handle_type h = pool_.acquire();
+      handle_type h = pool_.acquire(where);
       try {
         pool_.connector().round_trip(h.get());
       } catch (...) {
@@ -60,14 +61,19 @@ class PooledBackend {
   /// Closes the pool: idle connections now, checked-out ones when returned. Idempotent.
   void close() noexcept { pool_.close(); }
 
+  /// Stops handing out connections, waits until `deadline` for checked-out ones to
+  /// come back, closes everything. Returns how many were still out (closed when
+  /// they are returned). Idempotent.
+  std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept { return pool_.drain(deadline); }
+
  protected:
-  /// Opens one connection and keeps it in the pool, so that setup() reports an
-  /// unreachable database at once.
+  /// Warms the pool up (min_idle connections, or one when lazy), so that setup()
+  /// reports an unreachable database at once.
   PooledBackend(L logger, DatabaseConfig config, C connector, PoolOptions options)
       : logger_(std::move(logger)),
         config_(std::move(config)),
         pool_(std::move(connector), options) {
-    { handle_type warm = pool_.acquire(); }
+    pool_.warm_up();
     detail::log(logger_, log::Level::debug, "database '{}': connected to {}", config_.name,
                 config_.url.redacted());
   }

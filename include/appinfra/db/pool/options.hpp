@@ -6,18 +6,58 @@
 
 namespace appinfra::db {
 
+/// Which idle connection a checkout takes.
+enum class ReuseOrder {
+  lifo,  ///< the most recently returned: few connections stay warm, the rest can idle out
+  fifo,  ///< the least recently returned: load spreads over all of them
+};
+
 /// The pool's share of a DatabaseConfig. Value type.
 struct PoolOptions {
+  using Seconds = std::chrono::duration<double>;
+
   std::size_t pool_size = 5;
   std::size_t max_overflow = 10;
-  std::chrono::duration<double> timeout{30.0};
+  Seconds timeout{30.0};
   /// Maximum age of a connection; negative: never recycled.
-  std::chrono::duration<double> recycle{3600.0};
+  Seconds recycle{3600.0};
+  /// Each connection's maximum age is shortened by up to this fraction, at random,
+  /// so that connections opened together do not all expire together.
+  double recycle_jitter = 0.1;
   bool pre_ping = true;
+  /// With pre_ping, a connection idle for less than this gets only the socket-level
+  /// check; a longer idle one also gets a `SELECT 1` round trip.
+  Seconds pre_ping_window{1.0};
+  ReuseOrder reuse = ReuseOrder::lifo;
+  /// Connections kept open even when idle; opened at setup unless lazy_min_idle.
+  std::size_t min_idle = 1;
+  bool lazy_min_idle = false;
+  /// Idle connections beyond min_idle are closed after this long; negative: never.
+  Seconds idle_timeout{600.0};
+  /// A connection held longer than this is reported (a warning naming where it was
+  /// acquired), and again when it is returned; negative: never.
+  Seconds hold_warning{60.0};
+  /// Connection attempts at warm-up: 1 + max_retries, sleeping retry_delay * 2^n.
+  int max_retries = 3;
+  Seconds retry_delay{1.0};
 
   static PoolOptions from(const DatabaseConfig& c) {
-    return {static_cast<std::size_t>(c.pool_size), static_cast<std::size_t>(c.max_overflow),
-            c.pool_timeout, c.pool_recycle, c.pool_pre_ping};
+    PoolOptions o;
+    o.pool_size = static_cast<std::size_t>(c.pool_size);
+    o.max_overflow = static_cast<std::size_t>(c.max_overflow);
+    o.timeout = c.pool_timeout;
+    o.recycle = c.pool_recycle;
+    o.recycle_jitter = c.pool_recycle_jitter;
+    o.pre_ping = c.pool_pre_ping;
+    o.pre_ping_window = c.pre_ping_window;
+    o.reuse = c.pool_reuse_fifo ? ReuseOrder::fifo : ReuseOrder::lifo;
+    o.min_idle = static_cast<std::size_t>(c.min_idle);
+    o.lazy_min_idle = c.lazy_min_idle;
+    o.idle_timeout = c.idle_timeout;
+    o.hold_warning = c.hold_warning;
+    o.max_retries = c.auto_reconnect ? c.max_retries : 0;
+    o.retry_delay = c.retry_delay;
+    return o;
   }
 };
 

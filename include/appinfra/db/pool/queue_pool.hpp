@@ -1,88 +1,350 @@
 #pragma once
-// QueuePool: SQLAlchemy's QueuePool semantics as a pool policy.
+// QueuePool: SQLAlchemy's QueuePool semantics, with a lock-free checkout path,
+// first-come-first-served waiting and the diagnostics other pools lack.
 
 #include <appinfra/db/concepts/connector.hpp>
+#include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/pool/clock.hpp>
 #include <appinfra/db/pool/options.hpp>
+#include <appinfra/db/pool/stats.hpp>
 #include <appinfra/db/stats.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
+#include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 namespace appinfra::db {
 
+namespace detail {
+/// The entry this thread returned last, per pool id: a checkout first tries it,
+/// which keeps a thread on its own cache lines (HikariCP's thread-local list).
+struct PoolHint {
+  std::uint64_t pool = 0;
+  std::uint32_t index = 0;
+};
+inline thread_local PoolHint pool_hint;
+
+inline std::uint64_t next_pool_id() noexcept {
+  static std::atomic<std::uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+inline std::string where_text(const std::source_location& w) {
+  return fmt::format("{}:{} in {}", w.file_name(), w.line(), w.function_name());
+}
+}  // namespace detail
+
 /// Keeps up to `pool_size` idle connections and opens up to `max_overflow` more under
-/// load; a caller that finds all of them busy waits at most `timeout`, then gets a
-/// PoolTimeoutError. Idle connections are reused most recently used first. A
-/// connection older than `recycle` is closed and replaced at checkout; with
-/// `pre_ping`, a connection that fails the connector's ping is replaced too.
+/// load. A caller that finds every connection busy waits, first come first served,
+/// at most `timeout`, then gets a PoolTimeoutError that says whether the pool is
+/// saturated (who holds the connections, for how long, acquired where) or the
+/// database unreachable (the last connect error, the failed attempts).
 ///
-/// Thread safety: every member function may be called concurrently.
-/// Lifetime: a Handle may outlive its pool; the pool's state then lives until the
-/// last Handle is returned, and that connection is closed instead of pooled.
-/// Connections are opened and closed outside the pool's lock.
-template <Connector C, class Clock = std::chrono::steady_clock>
+/// Checkout is lock-free when nobody waits: a compare-and-swap on the entry this
+/// thread returned last, or on another idle one (LIFO or FIFO, an option). With
+/// pre_ping, a checked-out connection gets the connector's socket-level `alive()`
+/// check, and a `ping()` round trip only when it idled longer than
+/// `pre_ping_window`. A returned connection is `reset()` by the connector (a round
+/// trip only when it is dirty). Connections older than `recycle` (minus jitter)
+/// are replaced at checkout; idle ones beyond `min_idle` close after
+/// `idle_timeout`; holders past `hold_warning` are logged with where they acquired.
+///
+/// Template parameters: the Connector, the bookkeeping Clock (tests use a manual
+/// one) and the statistics policy (PoolStats or NoStats).
+///
+/// Thread safety: every member function may be called concurrently, except the
+/// destructor. Lifetime: a Handle may outlive its pool; the pool's state then lives
+/// until the last Handle is returned, and that connection is closed. Connections are
+/// opened and closed outside the pool's lock.
+template <Connector C, class Clock = CoarseClock, class Stats = PoolStats>
 class QueuePool {
  public:
   using connector_type = C;
   using connection_type = typename C::connection_type;
   using clock_type = Clock;
+  using stats_type = Stats;
 
  private:
-  struct Slot {
-    connection_type conn;
-    typename Clock::time_point created;
+  using rep = typename Clock::duration::rep;
+  using precise_clock = std::chrono::steady_clock;
+  enum State : std::uint8_t { empty, idle, held, reserved };
+  // open_count's top bit: the pool object is gone; the last returned connection
+  // deletes the state.
+  static constexpr std::size_t orphan_bit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
+
+  static rep ticks(typename Clock::time_point t) noexcept { return t.time_since_epoch().count(); }
+  static rep ticks(std::chrono::duration<double> d) noexcept {
+    return std::chrono::duration_cast<typename Clock::duration>(d).count();
+  }
+  static double seconds(rep t) noexcept {
+    return std::chrono::duration<double>(typename Clock::duration(t)).count();
+  }
+
+  struct alignas(64) Entry {
+    std::atomic<std::uint8_t> state{empty};
+    std::atomic<rep> returned_at{0};  // last put back: reuse order, idle time
+    std::atomic<rep> acquired_at{0};  // last checked out: diagnostics
+    std::atomic<std::source_location> where{};
+    std::atomic<bool> warned{false};
+    // Touched only by whoever owns the entry (held or reserved).
+    std::optional<connection_type> conn;
+    rep expires = 0;  // recycle deadline, jittered; 0: never
+    std::uint64_t precise_acquired = 0;
+  };
+
+  struct Waiter {
+    std::condition_variable cv;
+    Entry* entry = nullptr;
+    bool must_open = false;
+    Waiter* prev = nullptr;
+    Waiter* next = nullptr;
   };
 
   struct Core {
-    Core(C c, PoolOptions o) : connector(std::move(c)), options(o) {
-      idle.reserve(o.pool_size);
-    }
+    Core(C c, PoolOptions o)
+        : connector(std::move(c)),
+          options(o),
+          capacity(o.pool_size + o.max_overflow),
+          entries(new Entry[std::max<std::size_t>(capacity, 1)]) {}
 
     C connector;
     const PoolOptions options;
-    mutable std::mutex mutex;
-    std::condition_variable freed;
-    std::vector<Slot> idle;  // back = most recently returned
-    std::size_t total = 0;   // open connections, idle or held, plus ones being opened
-    std::size_t out = 0;     // held by handles, plus ones being opened for a caller
-    bool closed = false;
-    bool orphaned = false;   // the pool object is gone; the last handle deletes the core
+    const std::size_t capacity;
+    const std::uint64_t id = detail::next_pool_id();
+    std::unique_ptr<Entry[]> entries;
+    [[no_unique_address]] Stats stats;
 
-    [[nodiscard]] std::size_t capacity() const noexcept {
-      return options.pool_size + options.max_overflow;
+    std::atomic<std::size_t> open_count{0};  // entries not empty (+ orphan_bit)
+    std::atomic<std::size_t> waiters{0};
+    std::atomic<bool> closed{false};
+    std::atomic<rep> next_housekeeping{0};
+
+    std::mutex mutex;  // guards the waiter queue, last_error, drain_cv
+    Waiter* head = nullptr;
+    Waiter* tail = nullptr;
+    std::condition_variable drain_cv;
+    std::string last_error;
+    std::atomic<std::size_t> failed_attempts{0};  // since the last successful connect
+
+    std::size_t index(const Entry& e) const noexcept { return static_cast<std::size_t>(&e - entries.get()); }
+
+    // --- the waiter queue (mutex held) ---
+    void enqueue(Waiter& w) noexcept {
+      w.prev = tail;
+      if (tail) tail->next = &w;
+      else head = &w;
+      tail = &w;
+    }
+    void unlink(Waiter& w) noexcept {
+      (w.prev ? w.prev->next : head) = w.next;
+      (w.next ? w.next->prev : tail) = w.prev;
+      w.prev = w.next = nullptr;
+    }
+    // Gives `e` to the longest waiter; false when nobody waits (mutex held).
+    bool hand_to_waiter(Entry& e, bool must_open) noexcept {
+      Waiter* w = head;
+      if (w == nullptr) return false;
+      unlink(*w);
+      w->entry = &e;
+      w->must_open = must_open;
+      w->cv.notify_one();
+      return true;
     }
 
-    // Reads the clock only when recycling is on.
-    [[nodiscard]] bool expired(const Slot& s) const noexcept {
-      return options.recycle.count() >= 0 && Clock::now() - s.created >= options.recycle;
+    // --- lock-free checkout ---
+    Entry* take_idle() noexcept {
+      if (options.reuse == ReuseOrder::lifo && detail::pool_hint.pool == id && detail::pool_hint.index < capacity) {
+        Entry& e = entries[detail::pool_hint.index];
+        std::uint8_t expected = idle;
+        if (e.state.load(std::memory_order_relaxed) == idle &&
+            e.state.compare_exchange_strong(expected, held, std::memory_order_acquire))
+          return &e;
+      }
+      for (int attempt = 0; attempt < 4; ++attempt) {
+        Entry* best = nullptr;
+        rep best_t = 0;
+        for (std::size_t i = 0; i < capacity; ++i) {
+          Entry& e = entries[i];
+          if (e.state.load(std::memory_order_relaxed) != idle) continue;
+          const rep t = e.returned_at.load(std::memory_order_relaxed);
+          if (best == nullptr || (options.reuse == ReuseOrder::lifo ? t > best_t : t < best_t)) {
+            best = &e;
+            best_t = t;
+          }
+        }
+        if (best == nullptr) return nullptr;
+        std::uint8_t expected = idle;
+        if (best->state.compare_exchange_strong(expected, held, std::memory_order_acquire)) return best;
+      }
+      return nullptr;
     }
 
-    // Gives a connection back. Returns true when the caller must delete the core.
-    bool release(std::optional<Slot>& slot, bool broken) noexcept {
-      std::optional<Slot> to_close;
-      bool last = false;
+    // Claims room for a new connection: an empty entry, reserved.
+    Entry* reserve_empty() noexcept {
+      std::size_t n = open_count.load(std::memory_order_relaxed);
+      do {
+        if (n >= capacity) return nullptr;  // also when orphan_bit is set
+      } while (!open_count.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+      for (;;) {
+        for (std::size_t i = 0; i < capacity; ++i) {
+          std::uint8_t expected = empty;
+          if (entries[i].state.compare_exchange_strong(expected, reserved, std::memory_order_acquire))
+            return &entries[i];
+        }
+        std::this_thread::yield();  // an entry is being emptied right now
+      }
+    }
+
+    std::size_t count(State s) const noexcept {
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < capacity; ++i) n += entries[i].state.load(std::memory_order_relaxed) == s;
+      return n;
+    }
+
+    // --- opening and closing ---
+    // Opens a connection into reserved entry `e`. On failure `e` is freed and the
+    // error recorded; returns false.
+    bool open_into(Entry& e) noexcept {
+      try {
+        e.conn.emplace(connector.open());
+      } catch (const std::exception& ex) {
+        failed(ex.what());
+        free_entry(e);
+        return false;
+      } catch (...) {
+        failed("unknown error");
+        free_entry(e);
+        return false;
+      }
+      const rep now = ticks(Clock::now());
+      e.expires = expiry(now);
+      e.returned_at.store(now, std::memory_order_relaxed);
+      failed_attempts.store(0, std::memory_order_relaxed);
+      stats.created();
+      return true;
+    }
+
+    rep expiry(rep now) const noexcept {
+      if (options.recycle.count() < 0) return 0;
+      // A cheap per-open random fraction: connections opened together expire apart.
+      std::uint64_t x = static_cast<std::uint64_t>(now) ^ (id << 32) ^ reinterpret_cast<std::uintptr_t>(this);
+      static std::atomic<std::uint64_t> salt{0x9E3779B97F4A7C15ull};
+      x ^= salt.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);
+      x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+      x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+      x ^= x >> 31;
+      const double u = static_cast<double>(x >> 11) / static_cast<double>(std::uint64_t{1} << 53);
+      const double age = options.recycle.count() * (1.0 - options.recycle_jitter * u);
+      return now + std::max<rep>(1, ticks(std::chrono::duration<double>(age)));
+    }
+
+    void failed(const std::string& what) {
+      failed_attempts.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard lock(mutex);
+      last_error = what;
+    }
+
+    // Closes the connection of owned entry `e` and frees its place: to the longest
+    // waiter (who opens a new one) or back to empty. Returns true when the caller
+    // must delete the core (the pool is gone and this was its last connection);
+    // after a true or a false, `this` is not touched again by this call.
+    bool discard(Entry& e) noexcept {
+      e.conn.reset();
+      return free_entry(e);
+    }
+    bool free_entry(Entry& e) noexcept {
+      std::size_t prev = 0;
       {
         std::lock_guard lock(mutex);
-        --out;
-        if (closed || broken || idle.size() >= options.pool_size) {
-          --total;
-          to_close.swap(slot);
-        } else {
-          idle.push_back(std::move(*slot));
+        if (!closed.load(std::memory_order_relaxed)) {
+          e.state.store(reserved, std::memory_order_relaxed);
+          if (hand_to_waiter(e, true)) return false;
         }
-        last = orphaned && out == 0;
-        // Notified under the lock: once it is released the core may be deleted.
-        freed.notify_one();
+        e.state.store(empty, std::memory_order_release);
+        prev = open_count.fetch_sub(1, std::memory_order_acq_rel);
+        drain_cv.notify_all();
       }
-      return last;  // to_close is destroyed (the connection closed) outside the lock
+      return prev == (orphan_bit | 1);
+    }
+
+    // Puts owned entry `e` back as idle, or gives it to the longest waiter.
+    void make_idle(Entry& e) noexcept {
+      if (waiters.load(std::memory_order_seq_cst) > 0) {
+        std::lock_guard lock(mutex);
+        if (hand_to_waiter(e, false)) return;
+      }
+      e.state.store(idle, std::memory_order_seq_cst);
+      detail::pool_hint = {id, static_cast<std::uint32_t>(index(e))};
+      // A caller may have started waiting between the check above and the store:
+      // look again, now that the entry is visible to its scan.
+      if (waiters.load(std::memory_order_seq_cst) > 0) {
+        std::lock_guard lock(mutex);
+        std::uint8_t expected = idle;
+        if (head != nullptr && e.state.compare_exchange_strong(expected, held, std::memory_order_acquire))
+          hand_to_waiter(e, false);
+      }
+    }
+
+    // Closes idle connections left in a closed pool (mutex not held).
+    void close_idle() noexcept {
+      for (std::size_t i = 0; i < capacity; ++i) {
+        std::uint8_t expected = idle;
+        if (entries[i].state.compare_exchange_strong(expected, reserved, std::memory_order_acquire))
+          discard(entries[i]);  // never the last one: the pool object still exists
+      }
+    }
+
+    // Idle timeout and hold warnings, at most every quarter of the shorter period.
+    void housekeeping(rep now) noexcept {
+      rep due = next_housekeeping.load(std::memory_order_relaxed);
+      if (now < due) return;
+      const double idle_s = options.idle_timeout.count(), hold_s = options.hold_warning.count();
+      double period = 1.0;
+      if (idle_s >= 0) period = std::min(period, idle_s / 4);
+      if (hold_s >= 0) period = std::min(period, hold_s / 4);
+      if (!next_housekeeping.compare_exchange_strong(due, now + std::max<rep>(1, ticks(std::chrono::duration<double>(period)))))
+        return;  // another thread does it
+      if (hold_s >= 0) {
+        const rep limit = ticks(options.hold_warning);
+        for (std::size_t i = 0; i < capacity; ++i) {
+          Entry& e = entries[i];
+          if (e.state.load(std::memory_order_acquire) != held) continue;
+          const rep held_for = now - e.acquired_at.load(std::memory_order_relaxed);
+          if (held_for >= limit && !e.warned.exchange(true, std::memory_order_relaxed))
+            detail::log(connector.logger(), log::Level::warning,
+                        "database '{}': connection #{} held for {:.1f} s (hold_warning {} s), acquired at {}",
+                        connector.name(), i, seconds(held_for), hold_s,
+                        detail::where_text(e.where.load(std::memory_order_relaxed)));
+        }
+      }
+      if (idle_s >= 0) {
+        const rep limit = ticks(options.idle_timeout);
+        for (std::size_t i = 0; i < capacity; ++i) {
+          Entry& e = entries[i];
+          if (e.state.load(std::memory_order_relaxed) != idle) continue;
+          if (now - e.returned_at.load(std::memory_order_relaxed) < limit) continue;
+          if ((open_count.load(std::memory_order_relaxed) & ~orphan_bit) <= options.min_idle) break;
+          std::uint8_t expected = idle;
+          if (!e.state.compare_exchange_strong(expected, reserved, std::memory_order_acquire)) continue;
+          stats.recycled();
+          discard(e);
+        }
+      }
     }
   };
 
@@ -91,15 +353,13 @@ class QueuePool {
   class Handle {
    public:
     Handle() = default;
-    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)), slot_(std::move(o.slot_)), broken_(o.broken_) {
-      o.slot_.reset();
-    }
+    Handle(Handle&& o) noexcept
+        : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)), broken_(o.broken_) {}
     Handle& operator=(Handle&& o) noexcept {
       if (this != &o) {
         release();
         core_ = std::exchange(o.core_, nullptr);
-        slot_ = std::move(o.slot_);
-        o.slot_.reset();
+        entry_ = std::exchange(o.entry_, nullptr);
         broken_ = o.broken_;
       }
       return *this;
@@ -108,11 +368,13 @@ class QueuePool {
     Handle& operator=(const Handle&) = delete;
     ~Handle() { release(); }
 
-    [[nodiscard]] connection_type& get() noexcept { return slot_->conn; }
-    [[nodiscard]] const connection_type& get() const noexcept { return slot_->conn; }
+    [[nodiscard]] connection_type& get() noexcept { return *entry_->conn; }
+    [[nodiscard]] const connection_type& get() const noexcept { return *entry_->conn; }
     [[nodiscard]] explicit operator bool() const noexcept { return core_ != nullptr; }
     /// The pool's connector; it lives as long as any handle.
     [[nodiscard]] C& connector() const noexcept { return core_->connector; }
+    /// Which of the pool's connections this is (for diagnostics).
+    [[nodiscard]] std::size_t id() const noexcept { return core_->index(*entry_); }
 
     /// The connection is broken: it is closed on return, never handed out again.
     void invalidate() noexcept { broken_ = true; }
@@ -121,14 +383,16 @@ class QueuePool {
     void release() noexcept {
       if (core_ == nullptr) return;
       Core* core = std::exchange(core_, nullptr);
-      if (core->release(slot_, broken_)) delete core;
+      Entry* e = std::exchange(entry_, nullptr);
+      if (QueuePool::put_back(*core, *e, broken_)) delete core;
+      broken_ = false;
     }
 
    private:
     friend class QueuePool;
-    Handle(Core* core, Slot&& slot) noexcept : core_(core), slot_(std::move(slot)) {}
+    Handle(Core* core, Entry* e) noexcept : core_(core), entry_(e) {}
     Core* core_ = nullptr;
-    std::optional<Slot> slot_;
+    Entry* entry_ = nullptr;
     bool broken_ = false;
   };
   using handle_type = Handle;
@@ -136,107 +400,277 @@ class QueuePool {
   QueuePool(C connector, PoolOptions options) : core_(new Core(std::move(connector), options)) {}
   QueuePool(const QueuePool&) = delete;
   QueuePool& operator=(const QueuePool&) = delete;
+  /// Closes the pool; connections still held are closed when returned.
   ~QueuePool() {
     close();
-    bool del = false;
+    std::size_t prev = 0;
     {
       std::lock_guard lock(core_->mutex);
-      core_->orphaned = true;
-      del = core_->out == 0;
+      prev = core_->open_count.fetch_or(orphan_bit, std::memory_order_acq_rel);
     }
-    if (del) delete core_;
+    if (prev == 0) delete core_;
   }
 
   [[nodiscard]] const PoolOptions& options() const noexcept { return core_->options; }
   [[nodiscard]] C& connector() noexcept { return core_->connector; }
 
-  /// Checks a connection out, opening one if the pool may grow; waits at most
-  /// options().timeout. Throws PoolTimeoutError, ConnectionError or ClosedError.
-  [[nodiscard]] Handle acquire() {
+  /// Opens min_idle connections (at least one), each with 1 + max_retries attempts
+  /// and exponential backoff. Throws ConnectionError naming the attempts and the
+  /// last error. With lazy_min_idle, opens just one: setup still reports an
+  /// unreachable database at once.
+  void warm_up() {
     Core& k = *core_;
-    std::optional<typename Clock::time_point> deadline;  // read the clock only if we must wait
-    std::unique_lock lock(k.mutex);
-    for (;;) {
-      if (k.closed) throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
-      if (!k.idle.empty()) {
-        Slot slot = std::move(k.idle.back());
-        k.idle.pop_back();
-        ++k.out;
-        lock.unlock();
-        if (k.expired(slot) || (k.options.pre_ping && !k.connector.ping(slot.conn))) {
-          // Keep its place in the pool's count and open a replacement for this caller.
-          { Slot dead = std::move(slot); }
-          return Handle(core_, open_reserved());
+    const std::size_t want = k.options.lazy_min_idle ? 1 : std::max<std::size_t>(k.options.min_idle, 1);
+    const int attempts = 1 + std::max(0, k.options.max_retries);
+    for (std::size_t n = k.count(idle); n < want; ++n) {
+      Entry* e = k.reserve_empty();
+      if (e == nullptr) return;
+      for (int attempt = 1;; ++attempt) {
+        try {
+          e->conn.emplace(k.connector.open());
+          break;
+        } catch (const std::exception& ex) {
+          if (attempt >= attempts) {
+            k.free_entry(*e);
+            throw ConnectionError(fmt::format("database '{}': cannot connect after {} attempt{}: {}",
+                                              k.connector.name(), attempts, attempts == 1 ? "" : "s",
+                                              detail::without_db(ex.what(), k.connector.name())));
+          }
+          const auto delay = k.options.retry_delay * std::pow(2.0, attempt - 1);
+          detail::log(k.connector.logger(), log::Level::warning,
+                      "database '{}': connect attempt {} of {} failed ({}); retrying in {:.3f} s", k.connector.name(),
+                      attempt, attempts, detail::without_db(ex.what(), k.connector.name()), delay.count());
+          std::this_thread::sleep_for(delay);
         }
-        return Handle(core_, std::move(slot));
       }
-      if (k.total < k.capacity()) {
-        ++k.total;
-        ++k.out;
-        lock.unlock();
-        return Handle(core_, open_reserved());
+      k.stats.created();
+      if (k.options.pool_size == 0) {  // keeps nothing idle: the connect was the check
+        k.discard(*e);
+        return;
       }
-      if (!deadline)
-        deadline = Clock::now() + std::chrono::duration_cast<typename Clock::duration>(k.options.timeout);
-      if (k.freed.wait_until(lock, *deadline) == std::cv_status::timeout && k.idle.empty() &&
-          k.total >= k.capacity() && !k.closed)
-        throw PoolTimeoutError(fmt::format(
-            "database '{}': no connection available after waiting {} s: all {} connections are "
-            "checked out (pool_size {}, max_overflow {})",
-            k.connector.name(), k.options.timeout.count(), k.out, k.options.pool_size,
-            k.options.max_overflow));
+      const rep now = ticks(Clock::now());
+      e->expires = k.expiry(now);
+      e->returned_at.store(now, std::memory_order_relaxed);
+      k.make_idle(*e);
     }
   }
 
-  /// A snapshot of the pool's occupancy.
+  /// Checks a connection out, opening one if the pool may grow; waits at most
+  /// options().timeout. `where` is recorded for diagnostics (leave the default).
+  /// Throws PoolTimeoutError (saturated or unreachable) or ClosedError.
+  [[nodiscard]] Handle acquire(std::source_location where = std::source_location::current()) {
+    Core& k = *core_;
+    std::uint64_t start = 0;
+    if constexpr (Stats::enabled) start = precise_now();
+    std::optional<precise_clock::time_point> deadline;
+    for (;;) {
+      if (k.closed.load(std::memory_order_acquire))
+        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
+      Entry* e = nullptr;
+      bool must_open = false;
+      if (k.waiters.load(std::memory_order_seq_cst) == 0) {
+        e = k.take_idle();
+        if (e == nullptr && (e = k.reserve_empty()) != nullptr) must_open = true;
+      }
+      if (e == nullptr) {
+        if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+        auto [w, open] = wait(*deadline);
+        e = w;
+        must_open = open;
+      }
+      if (!must_open) {
+        if (usable(k, *e)) return hand(k, *e, where, start);
+        e->state.store(reserved, std::memory_order_relaxed);
+        e->conn.reset();  // keep its place and open a replacement
+      }
+      if (k.open_into(*e)) return hand(k, *e, where, start);
+      // Unreachable for now: try again until the deadline, a little later each time.
+      if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+      const auto pause = std::min<precise_clock::duration>(
+          std::chrono::milliseconds(10) * (1 << std::min<std::size_t>(k.failed_attempts.load(), 6)),
+          *deadline - precise_clock::now());
+      if (pause <= precise_clock::duration::zero()) throw timeout_error(k, true);
+      std::this_thread::sleep_for(pause);
+    }
+  }
+
+  /// A snapshot of the pool: each connection counted once.
   [[nodiscard]] PoolStatus status() const {
     const Core& k = *core_;
-    std::lock_guard lock(k.mutex);
     PoolStatus s;
     s.pool_size = k.options.pool_size;
-    s.checked_out = k.out;
-    s.checked_in = k.idle.size();
-    s.total_connections = k.total;
-    s.overflow = k.total > k.options.pool_size ? k.total - k.options.pool_size : 0;
+    for (std::size_t i = 0; i < k.capacity; ++i) {
+      const auto st = k.entries[i].state.load(std::memory_order_relaxed);
+      if (st == idle) ++s.checked_in;
+      else if (st != empty) ++s.checked_out;
+    }
+    s.total_connections = s.checked_in + s.checked_out;
+    s.overflow = s.total_connections > s.pool_size ? s.total_connections - s.pool_size : 0;
+    s.waiting = k.waiters.load(std::memory_order_relaxed);
+    k.stats.fill(s);
     return s;
   }
 
-  /// Closes idle connections now and held ones when they are returned; acquire()
-  /// then throws ClosedError. Idempotent.
-  void close() noexcept {
-    std::vector<Slot> idle;
+  /// Stops handing out connections, wakes the waiters (they get ClosedError), closes
+  /// idle connections, and waits until every checked-out connection is returned or
+  /// `deadline` passes. Returns how many are still out; they are closed when
+  /// returned. Idempotent.
+  std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept {
+    Core& k = *core_;
     {
-      std::lock_guard lock(core_->mutex);
-      core_->closed = true;
-      core_->total -= core_->idle.size();
-      idle.swap(core_->idle);
+      std::lock_guard lock(k.mutex);
+      k.closed.store(true, std::memory_order_seq_cst);
+      for (Waiter* w = k.head; w != nullptr; w = w->next) w->cv.notify_one();
     }
-    core_->freed.notify_all();
-  }  // idle connections are closed here, outside the lock
+    for (;;) {
+      k.close_idle();
+      std::unique_lock lock(k.mutex);
+      const std::size_t open = k.open_count.load(std::memory_order_acquire) & ~orphan_bit;
+      if (open == 0 || std::chrono::steady_clock::now() >= deadline) return open;
+      // Also wakes up now and then: a connection can be returned as idle just
+      // after close_idle() looked at it.
+      k.drain_cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
+    }
+  }
+
+  /// drain() without waiting for checked-out connections.
+  void close() noexcept { (void)drain(std::chrono::steady_clock::time_point::min()); }
 
  private:
-  // Opens a connection for a caller that already holds a place in total and out.
-  Slot open_reserved() {
-    try {
-      return Slot{core_->connector.open(), Clock::now()};
-    } catch (...) {
-      {
-        std::lock_guard lock(core_->mutex);
-        --core_->total;
-        --core_->out;
-      }
-      core_->freed.notify_one();
-      throw;
+  static std::uint64_t precise_now() noexcept {
+    return static_cast<std::uint64_t>(precise_clock::now().time_since_epoch().count());
+  }
+
+  // Whether an idle connection may be handed out; a connection that may not is
+  // counted (recycled or invalidated) and its place kept for a new one.
+  static bool usable(Core& k, Entry& e) noexcept {
+    const rep now = ticks(Clock::now());
+    if (e.expires != 0 && now >= e.expires) {
+      k.stats.recycled();
+      return false;
     }
+    if (k.options.pre_ping) {
+      const bool ok = k.connector.alive(*e.conn) &&
+                      (now - e.returned_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_window) ||
+                       k.connector.ping(*e.conn));
+      if (!ok) {
+        k.stats.invalidated();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Handle hand(Core& k, Entry& e, const std::source_location& where, std::uint64_t start) noexcept {
+    e.acquired_at.store(ticks(Clock::now()), std::memory_order_relaxed);
+    e.state.store(held, std::memory_order_relaxed);  // from reserved, when just opened
+    e.where.store(where, std::memory_order_relaxed);
+    e.warned.store(false, std::memory_order_relaxed);
+    if constexpr (Stats::enabled) {
+      e.precise_acquired = precise_now();
+      k.stats.acquired(e.precise_acquired - start);
+    }
+    return Handle(core_, &e);
+  }
+
+  // Returns true when the caller must delete the core.
+  static bool put_back(Core& k, Entry& e, bool broken) noexcept {
+    const rep now = ticks(Clock::now());
+    if constexpr (Stats::enabled) k.stats.returned(precise_now() - e.precise_acquired);
+    if (e.warned.load(std::memory_order_relaxed))
+      detail::log(k.connector.logger(), log::Level::warning,
+                  "database '{}': connection #{} returned after {:.1f} s, acquired at {}", k.connector.name(),
+                  k.index(e), seconds(now - e.acquired_at.load(std::memory_order_relaxed)),
+                  detail::where_text(e.where.load(std::memory_order_relaxed)));
+    if (!broken && !k.connector.reset(*e.conn)) broken = true;
+    if (broken) k.stats.invalidated();
+    if (broken || k.closed.load(std::memory_order_acquire) ||
+        ((k.open_count.load(std::memory_order_relaxed) & ~orphan_bit) > k.options.pool_size &&
+         k.count(idle) >= k.options.pool_size))
+      return k.discard(e);
+    e.returned_at.store(now, std::memory_order_relaxed);
+    k.make_idle(e);
+    k.housekeeping(now);
+    return false;
+  }
+
+  // Waits, first come first served, for an entry: {entry, must_open}.
+  std::pair<Entry*, bool> wait(precise_clock::time_point deadline) {
+    Core& k = *core_;
+    std::unique_lock lock(k.mutex);
+    k.waiters.fetch_add(1, std::memory_order_seq_cst);
+    struct Leave {
+      Core& k;
+      ~Leave() { k.waiters.fetch_sub(1, std::memory_order_seq_cst); }
+    } leave{k};
+    if (k.head == nullptr) {  // nobody ahead: look again now that waiters > 0
+      if (Entry* e = k.take_idle()) return {e, false};
+      if (Entry* e = k.reserve_empty()) return {e, true};
+    }
+    Waiter w;
+    k.enqueue(w);
+    while (w.entry == nullptr) {
+      if (k.closed.load(std::memory_order_acquire)) {
+        k.unlink(w);
+        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
+      }
+      if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout && w.entry == nullptr) {
+        k.unlink(w);
+        k.stats.timed_out();
+        const bool unreachable = k.failed_attempts.load(std::memory_order_relaxed) > 0;
+        lock.unlock();
+        throw timeout_error(k, unreachable);
+      }
+    }
+    return {w.entry, w.must_open};
+  }
+
+  static PoolTimeoutError timeout_error(Core& k, bool unreachable) {
+    const double waited = k.options.timeout.count();
+    if (unreachable) {
+      std::string last;
+      {
+        std::lock_guard lock(k.mutex);
+        last = k.last_error;
+      }
+      return PoolTimeoutError(fmt::format(
+          "database '{}': no connection after waiting {} s: the database is unreachable: {} connection "
+          "attempt{} failed since the last success; last error: {}",
+          k.connector.name(), waited, k.failed_attempts.load(), k.failed_attempts.load() == 1 ? "" : "s",
+          detail::without_db(last, k.connector.name())));
+    }
+    // Saturated: who holds the connections, longest first.
+    struct Holder {
+      std::size_t index;
+      rep since;
+      std::source_location where;
+    };
+    std::vector<Holder> holders;
+    for (std::size_t i = 0; i < k.capacity; ++i)
+      if (k.entries[i].state.load(std::memory_order_acquire) == held)
+        holders.push_back({i, k.entries[i].acquired_at.load(std::memory_order_relaxed),
+                           k.entries[i].where.load(std::memory_order_relaxed)});
+    std::sort(holders.begin(), holders.end(), [](const Holder& a, const Holder& b) { return a.since < b.since; });
+    const rep now = ticks(Clock::now());
+    std::string longest;
+    for (std::size_t i = 0; i < std::min<std::size_t>(holders.size(), 3); ++i)
+      longest += fmt::format("; #{} held {:.3f} s, acquired at {}", holders[i].index, seconds(now - holders[i].since),
+                             detail::where_text(holders[i].where));
+    return PoolTimeoutError(fmt::format(
+        "database '{}': no connection after waiting {} s: the pool is saturated: {} of {} connections checked out "
+        "(pool_size {}, max_overflow {}), {} waiting{}",
+        k.connector.name(), waited, k.capacity - k.count(idle) - k.count(empty), k.capacity, k.options.pool_size,
+        k.options.max_overflow, k.waiters.load(), longest));
   }
 
   Core* core_;
 };
 
-/// Pool policy selecting QueuePool (the default).
-struct Queue {
+/// Pool policy selecting QueuePool (the default), with statistics or NoStats.
+template <class Stats = PoolStats>
+struct UseQueuePool {
   template <class C, class Clock>
-  using pool = QueuePool<C, Clock>;
+  using pool = QueuePool<C, Clock, Stats>;
 };
 
 }  // namespace appinfra::db

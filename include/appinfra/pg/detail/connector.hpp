@@ -10,15 +10,16 @@
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
+#include <sys/socket.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -56,15 +57,20 @@ inline std::string percent_decode(std::string_view s) {
   return out;
 }
 
-/// True when `sql` starts with a keyword of a statement that only reads
-/// (its row count is not a change count).
-inline bool is_query(std::string_view sql) noexcept {
+/// The first keyword of a statement, lower case.
+inline std::string first_keyword(std::string_view sql) {
   std::size_t i = 0;
-  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r' || sql[i] == '(')) ++i;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
   std::string word;
-  while (i < sql.size() && word.size() < 8 && std::isalpha(static_cast<unsigned char>(sql[i])))
+  while (i < sql.size() && word.size() < 12 && std::isalpha(static_cast<unsigned char>(sql[i])))
     word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-  return word == "select" || word == "values" || word == "show" || word == "table" || word == "explain";
+  return word;
+}
+
+/// True when `sql` only reads: its row count is not a change count.
+inline bool is_query(std::string_view sql) {
+  const std::string w = first_keyword(sql);
+  return w == "select" || w == "values" || w == "show" || w == "table" || w == "explain";
 }
 
 inline db::Result to_result(const pqxx::result& r, std::string_view sql) {
@@ -117,8 +123,14 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
   }
 }
 
-/// Owns one libpqxx connection (pqxx::connection cannot move, so it lives on the heap).
-using Handle = std::unique_ptr<pqxx::connection>;
+/// One pooled libpqxx connection (pqxx::connection cannot move, so it lives on the
+/// heap) and whether it may be left in a transaction.
+struct Handle {
+  std::unique_ptr<pqxx::connection> pq;
+  /// A transaction may be open on it (a BEGIN through execute(), or native() use):
+  /// reset() rolls back on return. Clean connections need no round trip.
+  bool dirty = false;
+};
 
 /// Opens connections to one PostgreSQL database; holds its query log.
 template <class L>
@@ -132,8 +144,6 @@ class Connector {
         conninfo_(with_connect_timeout(c)),
         target_(c.url.redacted()),
         read_only_(read_only),
-        attempts_(1 + (c.auto_reconnect ? c.max_retries : 0)),
-        retry_delay_(c.retry_delay),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level()) {
     if (c.create_db) ensure_database(c);
@@ -141,42 +151,49 @@ class Connector {
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] const std::string& password() const noexcept { return password_; }
+  [[nodiscard]] const L& logger() const noexcept { return logger_; }
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
 
-  /// Connects, retrying max_retries times with exponential backoff
-  /// (retry_delay * 2^attempt). Throws ConnectionError naming the database, the
-  /// url without its password and the attempts.
+  /// One connection attempt (the pool retries). Throws ConnectionError naming the
+  /// database and the url without its password.
   [[nodiscard]] Handle open() const {
-    std::string last;
-    for (int attempt = 0; attempt < attempts_; ++attempt) {
-      if (attempt > 0) {
-        const auto delay = retry_delay_ * std::pow(2.0, attempt - 1);
-        db::detail::log(logger_, log::Level::warning, "database '{}': connect attempt {} of {} failed ({}); retrying in {:.3f} s",
-                        name_, attempt, attempts_, last, delay.count());
-        std::this_thread::sleep_for(delay);
+    try {
+      auto c = std::make_unique<pqxx::connection>(conninfo_);
+      no_reactivation(*c);
+      if (read_only_) {
+        // Also the default for autocommit statements; sessions say READ ONLY themselves.
+        pqxx::nontransaction t(*c);
+        t.exec("SET default_transaction_read_only = on");
       }
-      try {
-        auto c = std::make_unique<pqxx::connection>(conninfo_);
-        no_reactivation(*c);
-        if (read_only_) {
-          // Also the default for autocommit statements; sessions say READ ONLY themselves.
-          pqxx::nontransaction t(*c);
-          t.exec("SET default_transaction_read_only = on");
-        }
-        return c;
-      } catch (const pqxx::failure& e) {
-        last = scrub(e.what(), password_);
-      }
+      return Handle{std::move(c), false};
+    } catch (const pqxx::failure& e) {
+      throw db::ConnectionError(
+          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), password_)));
     }
-    throw db::ConnectionError(fmt::format("database '{}': cannot connect to {} after {} attempt{}: {}", name_,
-                                          target_, attempts_, attempts_ == 1 ? "" : "s", last));
+  }
+
+  /// Without a round trip: is the socket still open, with nothing but benign
+  /// messages waiting? A server that terminated the session (shutdown, restart,
+  /// pg_terminate_backend) sends an ErrorResponse and closes the socket; both show
+  /// here. Anything unrecognised (TLS records, say) gets a real ping instead.
+  bool alive(Handle& h) const noexcept {
+    if (!h.pq || !h.pq->is_open()) return false;
+    const int fd = h.pq->sock();
+    if (fd < 0) return false;
+    char type = 0;
+    const ssize_t n = ::recv(fd, &type, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return false;                                                     // closed by the server
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;  // nothing waiting
+    if (type == 'N' || type == 'A' || type == 'S') return true;  // notice, notification, parameter
+    if (type == 'E') return false;                               // an error out of band: terminated
+    return ping(h);
   }
 
   /// A `SELECT 1` round trip on a connection that libpq still thinks is open.
-  bool ping(Handle& c) const noexcept {
-    if (!c || !c->is_open()) return false;
+  bool ping(Handle& h) const noexcept {
+    if (!h.pq || !h.pq->is_open()) return false;
     try {
-      pqxx::nontransaction t(*c);
+      pqxx::nontransaction t(*h.pq);
       t.exec("SELECT 1");
       return true;
     } catch (...) {
@@ -184,12 +201,27 @@ class Connector {
     }
   }
 
-  void round_trip(Handle& c) const {
+  /// Rolls back a connection that may be inside a transaction; a clean one costs
+  /// nothing.
+  bool reset(Handle& h) const noexcept {
+    if (!h.dirty) return true;
+    try {
+      pqxx::nontransaction t(*h.pq);
+      t.exec("ROLLBACK");  // only a notice when no transaction is open
+      h.dirty = false;
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  void round_trip(Handle& h) const {
     translate(name_, password_, [] {}, [&] {
-      pqxx::nontransaction t(*c);
+      pqxx::nontransaction t(*h.pq);
       t.exec("SELECT 1");
     });
   }
+
 
  private:
   // libpqxx 6 silently reconnects a broken connection on its next use, losing
@@ -243,8 +275,6 @@ class Connector {
   std::string conninfo_;
   std::string target_;
   bool read_only_;
-  int attempts_;
-  std::chrono::duration<double> retry_delay_;
   L logger_;
   db::detail::QueryLog<L> query_log_;
 };

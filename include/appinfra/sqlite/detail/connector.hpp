@@ -162,6 +162,7 @@ class Connector {
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name), target_(Target::from(c)), read_only_(read_only), create_(c.create_db),
         busy_timeout_ms_(static_cast<int>(c.pool_timeout.count() * 1000.0)),
+        logger_(logger),
         query_log_(logger, c.name, c.query_log_level()) {}
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -192,14 +193,21 @@ class Connector {
     return h;
   }
 
-  /// An embedded database does not drop connections; a transaction left open by a
-  /// caller is rolled back so the next one starts clean.
+  /// An embedded database has no socket to lose.
+  bool alive(Handle& h) const noexcept { return h.get() != nullptr; }
+
   bool ping(Handle& h) const noexcept {
-    if (h.get() == nullptr) return false;
-    if (sqlite3_get_autocommit(h.get()) == 0)
-      return sqlite3_exec(h.get(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
-    return true;
+    return h.get() != nullptr && sqlite3_exec(h.get(), "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
   }
+
+  /// Rolls back a transaction a caller left open; SQLite says whether there is one,
+  /// so a clean connection costs nothing.
+  bool reset(Handle& h) const noexcept {
+    if (sqlite3_get_autocommit(h.get()) != 0) return true;
+    return sqlite3_exec(h.get(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+  [[nodiscard]] const L& logger() const noexcept { return logger_; }
 
   void round_trip(Handle& h) const { exec(h.get(), name_, "SELECT 1"); }
 
@@ -209,6 +217,7 @@ class Connector {
   bool read_only_;
   bool create_;
   int busy_timeout_ms_;
+  L logger_;
   db::detail::QueryLog<L> query_log_;
 };
 

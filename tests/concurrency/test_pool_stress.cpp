@@ -1,0 +1,104 @@
+// Many threads, a small pool, random hold times, connections broken at random. Run
+// under ThreadSanitizer too (the tsan suite).
+
+#include "../support/stub_backend.hpp"
+
+#include <appinfra/db/pool/queue_pool.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace appinfra;
+using namespace std::chrono_literals;
+
+TEST_CASE("stress: no connection has two holders, the counts add up, nothing leaks at close") {
+  auto ctl = test::stub_control("stress", true);
+  db::PoolOptions o;
+  o.pool_size = 3;
+  o.max_overflow = 2;
+  o.timeout = std::chrono::duration<double>(10.0);
+  o.pre_ping_window = std::chrono::duration<double>(0.0);  // ping on every checkout
+  o.idle_timeout = std::chrono::duration<double>(0.001);
+  o.min_idle = 1;
+  o.recycle = std::chrono::duration<double>(0.005);
+  o.recycle_jitter = 0.5;
+  constexpr int threads = 8, rounds = 1500;
+  std::vector<std::atomic<int>> holders(rounds * threads + 16);
+  std::atomic<bool> shared{false};
+  std::atomic<int> invalidated{0}, timeouts{0};
+  {
+    db::QueuePool<test::StubConnector> pool(test::StubConnector{"stress", ctl, log::Logger(log::Level::off)}, o);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&, t] {
+        std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1);
+        for (int i = 0; i < rounds; ++i) {
+          try {
+            auto h = pool.acquire();
+            const int id = h.get().id;
+            if (holders[static_cast<std::size_t>(id)].fetch_add(1) != 0) shared = true;
+            if (rng() % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
+            if (rng() % 10 == 0) h.get().dirty = true;
+            holders[static_cast<std::size_t>(id)].fetch_sub(1);
+            if (rng() % 25 == 0) {
+              h.invalidate();
+              ++invalidated;
+            }
+          } catch (const db::PoolTimeoutError&) {
+            ++timeouts;
+          }
+          if (t == 0 && i % 100 == 0) {
+            const auto s = pool.status();
+            CHECK(s.total_connections == s.checked_in + s.checked_out);
+            CHECK(s.total_connections <= 5);
+          }
+        }
+      });
+    for (auto& t : ts) t.join();
+    CHECK_FALSE(shared);
+    CHECK(timeouts == 0);
+    const auto s = pool.status();
+    CHECK(s.checked_out == 0);
+    CHECK(s.waiting == 0);
+    CHECK(s.total_connections == s.checked_in);
+    CHECK(ctl->opened - ctl->closed == static_cast<int>(s.total_connections));
+    CHECK(s.invalidated_total >= static_cast<std::uint64_t>(invalidated.load()));
+    CHECK(s.acquired_total == static_cast<std::uint64_t>(threads * rounds));
+    CHECK(pool.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  }
+  CHECK(ctl->opened == ctl->closed);  // nothing leaked
+  CHECK(ctl->opened > 5);             // recycling and invalidation did replace connections
+}
+
+TEST_CASE("stress: handles returned while the pool is closed and destroyed") {
+  auto ctl = test::stub_control("stress_close", true);
+  db::PoolOptions o;
+  o.pool_size = 2;
+  o.max_overflow = 2;
+  o.timeout = std::chrono::duration<double>(0.2);
+  std::atomic<bool> go{true};
+  std::vector<std::thread> ts;
+  {
+    db::QueuePool<test::StubConnector> pool(test::StubConnector{"stress_close", ctl, log::Logger(log::Level::off)}, o);
+    for (int t = 0; t < 4; ++t)
+      ts.emplace_back([&] {
+        while (go) {
+          try {
+            auto h = pool.acquire();
+            std::this_thread::yield();
+          } catch (const db::Error&) {  // closed, or timed out
+          }
+        }
+      });
+    std::this_thread::sleep_for(50ms);
+    pool.drain(std::chrono::steady_clock::now() + 1s);
+    go = false;
+    for (auto& t : ts) t.join();
+  }
+  CHECK(ctl->opened == ctl->closed);
+}
