@@ -1,32 +1,71 @@
-// Pool acquire/release with the stub backend: no I/O, only the pool's own cost.
-
-#include "../tests/support/stub_backend.hpp"
+// Pool acquire+release with a connector that does nothing: the pool's own cost.
+// Compared in the same run with SOCI's connection_pool (lease + give_back) when
+// SOCI is available (Debian's libsoci-dev; a benchmark-only dependency).
+//
+//   build/benchmarks/pool_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
 #include <appinfra/db/pool/queue_pool.hpp>
+#include <appinfra/log/null_logger.hpp>
 
 #include <benchmark/benchmark.h>
+
+#ifdef APPINFRA_BENCH_SOCI
+#include <soci/connection-pool.h>
+#endif
+
+#include <string>
 
 using namespace appinfra;
 
 namespace {
-db::QueuePool<test::StubConnector>& shared_pool(bool pre_ping) {
-  static db::QueuePool<test::StubConnector> with_ping(test::StubConnector{"bench", test::stub_control("bench")},
-                                                      {8, 8, std::chrono::seconds(30), std::chrono::seconds(-1), true});
-  static db::QueuePool<test::StubConnector> without(test::StubConnector{"bench_np", test::stub_control("bench_np")},
-                                                    {8, 8, std::chrono::seconds(30), std::chrono::seconds(-1), false});
-  return pre_ping ? with_ping : without;
+// Opens nothing, checks nothing: what remains is the pool.
+struct NoopConnector {
+  using connection_type = int;
+  std::string db = "bench";
+  log::NullLogger lg;
+  int open() { return 1; }
+  bool alive(int&) noexcept { return true; }
+  bool ping(int&) noexcept { return true; }
+  bool reset(int&) noexcept { return true; }
+  const std::string& name() const noexcept { return db; }
+  const log::NullLogger& logger() const noexcept { return lg; }
+};
+
+db::PoolOptions options(bool pre_ping) {
+  db::PoolOptions o;
+  o.pool_size = 8;
+  o.max_overflow = 0;
+  o.pre_ping = pre_ping;
+  return o;
 }
 
-void BM_AcquireRelease(benchmark::State& state) {
-  auto& pool = shared_pool(state.range(0) != 0);
+template <class Stats, bool PrePing>
+void BM_appinfra(benchmark::State& state) {
+  static db::QueuePool<NoopConnector, db::CoarseClock, Stats> pool(NoopConnector{}, options(PrePing));
   for (auto _ : state) {
     auto h = pool.acquire();
-    benchmark::DoNotOptimize(h.get().id);
+    benchmark::DoNotOptimize(h.get());
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+#ifdef APPINFRA_BENCH_SOCI
+void BM_soci(benchmark::State& state) {
+  static soci::connection_pool pool(8);
+  for (auto _ : state) {
+    const std::size_t i = pool.lease();
+    benchmark::DoNotOptimize(i);
+    pool.give_back(i);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_soci)->Name("soci_connection_pool")->Threads(1)->Threads(2)->UseRealTime();
+#endif
+
 }  // namespace
 
-BENCHMARK(BM_AcquireRelease)->ArgName("pre_ping")->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_appinfra<db::NoStats, false>)->Name("appinfra_stats_off")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_appinfra<db::PoolStats, false>)->Name("appinfra_stats_on")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_appinfra<db::PoolStats, true>)->Name("appinfra_stats_on_pre_ping")->Threads(1)->Threads(2)->UseRealTime();
 
 BENCHMARK_MAIN();

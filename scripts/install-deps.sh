@@ -6,10 +6,9 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
-  catch2 libbenchmark-dev
+  catch2 libbenchmark-dev libsoci-dev
   postgresql postgresql-common
 )
-[ "${APPINFRA_WITH_SOCI:-0}" = 1 ] && packages+=(libsoci-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -133,6 +133,19 @@ TEST_CASE("the pool keeps pool_size connections, overflows under load and times 
   CHECK(st.total_connections == 1);
 }
 
+namespace {
+// pg_terminate_backend() only signals: wait until the backend is gone.
+void terminate(PG& admin, int pid) {
+  admin.connect().execute("SELECT pg_terminate_backend($1)", pid);
+  for (int i = 0; i < 500; ++i) {
+    if (admin.connect().execute("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).scalar<int>() == 0)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("backend " << pid << " did not exit");
+}
+}  // namespace
+
 TEST_CASE("a connection the server kills is invalidated and replaced, never handed out again") {
   PG db(quiet(), cfg("victim", {{"pool_size", 1}, {"max_overflow", 0}, {"pool_pre_ping", false}}));
   PG admin(quiet(), cfg("admin"));
@@ -140,7 +153,7 @@ TEST_CASE("a connection the server kills is invalidated and replaced, never hand
   {
     auto c = db.connect();
     pid = c.execute("SELECT pg_backend_pid()").scalar<int>();
-    admin.connect().execute("SELECT pg_terminate_backend($1)", pid);
+    terminate(admin, pid);
     CHECK_THROWS_AS(c.execute("SELECT 1"), db::ConnectionError);
   }
   CHECK(db.get_pool_status().total_connections == 0);
@@ -148,13 +161,28 @@ TEST_CASE("a connection the server kills is invalidated and replaced, never hand
   CHECK(c.execute("SELECT pg_backend_pid()").scalar<int>() != pid);
 }
 
-TEST_CASE("pool_pre_ping replaces a connection the server closed while it was idle") {
-  PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}}));
+
+TEST_CASE("pre-ping's socket check, without a round trip, replaces a connection the server closed while idle") {
+  // A long window: no SELECT 1 is sent, so only the socket-level check can notice.
+  PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}, {"pre_ping_window", 3600}}));
   PG admin(quiet(), cfg("admin"));
-  int pid = db.connect().execute("SELECT pg_backend_pid()").scalar<int>();
-  admin.connect().execute("SELECT pg_terminate_backend($1)", pid);
-  // The idle connection is dead; the checkout notices and opens another.
+  const int pid = db.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+  terminate(admin, pid);
   CHECK(db.connect().execute("SELECT pg_backend_pid()").scalar<int>() != pid);
+  CHECK(db.get_pool_status().invalidated_total == 1);
+}
+
+TEST_CASE("a transaction left open on a returned connection is rolled back, and only then") {
+  PG db(quiet(), cfg("dirty", {{"pool_size", 1}, {"max_overflow", 0}}));
+  const std::string t = test::unique_name("dirty");
+  {
+    auto c = db.connect();
+    c.execute("BEGIN");
+    c.execute("CREATE TABLE " + t + " (x int)");
+  }  // returned inside a transaction: the pool rolls it back
+  auto c = db.connect();
+  CHECK(c.execute("SELECT count(*) FROM pg_class WHERE relname = $1", t).scalar<int>() == 0);
+  CHECK(c.execute("SELECT now() = statement_timestamp()").scalar<bool>());  // not inside a transaction
 }
 
 TEST_CASE("a wrong password fails with an error that does not contain it") {

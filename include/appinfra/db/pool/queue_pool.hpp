@@ -101,6 +101,7 @@ class QueuePool {
     std::atomic<rep> acquired_at{0};  // last checked out: diagnostics
     std::atomic<std::source_location> where{};
     std::atomic<bool> warned{false};
+    std::atomic<std::uint64_t> checkouts{0};  // statistics; written only by the holder
     // Touched only by whoever owns the entry (held or reserved).
     std::optional<connection_type> conn;
     rep expires = 0;  // recycle deadline, jittered; 0: never
@@ -460,8 +461,11 @@ class QueuePool {
   /// Throws PoolTimeoutError (saturated or unreachable) or ClosedError.
   [[nodiscard]] Handle acquire(std::source_location where = std::source_location::current()) {
     Core& k = *core_;
-    std::uint64_t start = 0;
-    if constexpr (Stats::enabled) start = precise_now();
+    std::uint64_t waited_since = 0;  // statistics: when this caller started to wait, if it did
+    const auto waiting = [&] {
+      if constexpr (Stats::enabled)
+        if (waited_since == 0) waited_since = precise_now();
+    };
     std::optional<precise_clock::time_point> deadline;
     for (;;) {
       if (k.closed.load(std::memory_order_acquire))
@@ -473,17 +477,20 @@ class QueuePool {
         if (e == nullptr && (e = k.reserve_empty()) != nullptr) must_open = true;
       }
       if (e == nullptr) {
+        waiting();
         if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
         auto [w, open] = wait(*deadline);
         e = w;
         must_open = open;
       }
       if (!must_open) {
-        if (usable(k, *e)) return hand(k, *e, where, start);
+        const rep now = ticks(Clock::now());
+        if (usable(k, *e, now, waiting)) return hand(k, *e, now, where, waited_since);
         e->state.store(reserved, std::memory_order_relaxed);
         e->conn.reset();  // keep its place and open a replacement
       }
-      if (k.open_into(*e)) return hand(k, *e, where, start);
+      waiting();
+      if (k.open_into(*e)) return hand(k, *e, ticks(Clock::now()), where, waited_since);
       // Unreachable for now: try again until the deadline, a little later each time.
       if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
       const auto pause = std::min<precise_clock::duration>(
@@ -507,7 +514,10 @@ class QueuePool {
     s.total_connections = s.checked_in + s.checked_out;
     s.overflow = s.total_connections > s.pool_size ? s.total_connections - s.pool_size : 0;
     s.waiting = k.waiters.load(std::memory_order_relaxed);
-    k.stats.fill(s);
+    if constexpr (Stats::enabled) {
+      for (std::size_t i = 0; i < k.capacity; ++i) s.acquired_total += k.entries[i].checkouts.load(std::memory_order_relaxed);
+      k.stats.fill(s);
+    }
     return s;
   }
 
@@ -542,17 +552,20 @@ class QueuePool {
   }
 
   // Whether an idle connection may be handed out; a connection that may not is
-  // counted (recycled or invalidated) and its place kept for a new one.
-  static bool usable(Core& k, Entry& e) noexcept {
-    const rep now = ticks(Clock::now());
+  // counted (recycled or invalidated) and its place kept for a new one. `waiting`
+  // is called before a round trip: the caller waits for it.
+  template <class Waiting>
+  static bool usable(Core& k, Entry& e, rep now, Waiting&& waiting) noexcept {
     if (e.expires != 0 && now >= e.expires) {
       k.stats.recycled();
       return false;
     }
     if (k.options.pre_ping) {
-      const bool ok = k.connector.alive(*e.conn) &&
-                      (now - e.returned_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_window) ||
-                       k.connector.ping(*e.conn));
+      bool ok = k.connector.alive(*e.conn);
+      if (ok && now - e.returned_at.load(std::memory_order_relaxed) >= ticks(k.options.pre_ping_window)) {
+        waiting();
+        ok = k.connector.ping(*e.conn);
+      }
       if (!ok) {
         k.stats.invalidated();
         return false;
@@ -561,14 +574,15 @@ class QueuePool {
     return true;
   }
 
-  Handle hand(Core& k, Entry& e, const std::source_location& where, std::uint64_t start) noexcept {
-    e.acquired_at.store(ticks(Clock::now()), std::memory_order_relaxed);
+  Handle hand(Core& k, Entry& e, rep now, const std::source_location& where, std::uint64_t waited_since) noexcept {
+    e.acquired_at.store(now, std::memory_order_relaxed);
     e.state.store(held, std::memory_order_relaxed);  // from reserved, when just opened
     e.where.store(where, std::memory_order_relaxed);
     e.warned.store(false, std::memory_order_relaxed);
     if constexpr (Stats::enabled) {
-      e.precise_acquired = precise_now();
-      k.stats.acquired(e.precise_acquired - start);
+      e.checkouts.store(e.checkouts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      e.precise_acquired = waited_since != 0 || Stats::sample() ? precise_now() : 0;
+      if (waited_since != 0) k.stats.waited(e.precise_acquired - waited_since);
     }
     return Handle(core_, &e);
   }
@@ -576,7 +590,8 @@ class QueuePool {
   // Returns true when the caller must delete the core.
   static bool put_back(Core& k, Entry& e, bool broken) noexcept {
     const rep now = ticks(Clock::now());
-    if constexpr (Stats::enabled) k.stats.returned(precise_now() - e.precise_acquired);
+    if constexpr (Stats::enabled)
+      if (e.precise_acquired != 0) k.stats.held(precise_now() - e.precise_acquired);
     if (e.warned.load(std::memory_order_relaxed))
       detail::log(k.connector.logger(), log::Level::warning,
                   "database '{}': connection #{} returned after {:.1f} s, acquired at {}", k.connector.name(),
