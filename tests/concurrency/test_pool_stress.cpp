@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -101,4 +102,34 @@ TEST_CASE("stress: handles returned while the pool is closed and destroyed") {
     for (auto& t : ts) t.join();
   }
   CHECK(ctl->opened == ctl->closed);
+}
+
+TEST_CASE("stress: handles returned on other threads while the pool is destroyed") {
+  // Each round: four threads give their connection back while the owner destroys
+  // the pool. The last one back must free the pool's state, exactly once, and
+  // every connection must be closed (ASan and TSan check the rest).
+  auto ctl = test::stub_control("destroy_race", true);
+  db::PoolOptions o;
+  o.pool_size = 2;
+  o.max_overflow = 2;
+  for (int round = 0; round < 2000; ++round) {
+    auto pool = std::make_unique<db::QueuePool<test::StubConnector>>(
+        test::StubConnector{"destroy_race", ctl, log::Logger(log::Level::off)}, o);
+    std::vector<db::QueuePool<test::StubConnector>::Handle> hs;
+    for (int i = 0; i < 4; ++i) hs.push_back(pool->acquire());
+    std::atomic<int> ready{0};
+    std::vector<std::thread> ts;
+    for (auto& h : hs)
+      ts.emplace_back([&ready, h = std::move(h)]() mutable {
+        ++ready;
+        while (ready < 5) std::this_thread::yield();
+        h.release();
+      });
+    ++ready;
+    while (ready < 5) std::this_thread::yield();
+    pool.reset();
+    for (auto& t : ts) t.join();
+  }
+  CHECK(ctl->opened == 8000);
+  CHECK(ctl->closed == ctl->opened);
 }

@@ -17,16 +17,16 @@ namespace appinfra::db {
 /// - `c.reset(conn)`: make a returned connection clean, with a round trip only when
 ///   it is dirty (a transaction left open or failed); false: close it instead;
 /// - `c.name()`: the database's name; `c.logger()`: a Logger.
-/// Laws: alive, ping and reset never throw; every call may come from several
+/// Laws: alive, ping and reset are noexcept; every call may come from several
 /// threads at once, each with its own connection.
 /// Models: pg::detail::Connector, sqlite::detail::Connector, the test stub.
 template <class C>
 concept Connector = std::is_nothrow_move_constructible_v<typename C::connection_type> &&
                     requires(C& c, typename C::connection_type& conn) {
                       { c.open() } -> std::same_as<typename C::connection_type>;
-                      { c.alive(conn) } -> std::convertible_to<bool>;
-                      { c.ping(conn) } -> std::convertible_to<bool>;
-                      { c.reset(conn) } -> std::convertible_to<bool>;
+                      { c.alive(conn) } noexcept -> std::convertible_to<bool>;
+                      { c.ping(conn) } noexcept -> std::convertible_to<bool>;
+                      { c.reset(conn) } noexcept -> std::convertible_to<bool>;
                       { c.name() } -> std::convertible_to<std::string>;
                       { c.logger() } -> Logger;
                     };

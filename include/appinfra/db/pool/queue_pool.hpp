@@ -82,7 +82,9 @@ class QueuePool {
  private:
   using rep = typename Clock::duration::rep;
   using precise_clock = std::chrono::steady_clock;
-  enum State : std::uint8_t { empty, idle, held, reserved };
+  // returning: a Handle is being given back; it pins the pool's state (the
+  // destructor waits for it), so put_back may still use the pool.
+  enum State : std::uint8_t { empty, idle, held, reserved, returning };
   // open_count's top bit: the pool object is gone; the last returned connection
   // deletes the state.
   static constexpr std::size_t orphan_bit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
@@ -161,6 +163,7 @@ class QueuePool {
       Waiter* w = head;
       if (w == nullptr) return false;
       unlink(*w);
+      e.state.store(must_open ? reserved : held, std::memory_order_relaxed);
       w->entry = &e;
       w->must_open = must_open;
       w->cv.notify_one();
@@ -272,10 +275,7 @@ class QueuePool {
       std::size_t prev = 0;
       {
         std::lock_guard lock(mutex);
-        if (!closed.load(std::memory_order_relaxed)) {
-          e.state.store(reserved, std::memory_order_relaxed);
-          if (hand_to_waiter(e, true)) return false;
-        }
+        if (!closed.load(std::memory_order_relaxed) && hand_to_waiter(e, true)) return false;
         e.state.store(empty, std::memory_order_release);
         prev = open_count.fetch_sub(1, std::memory_order_acq_rel);
         drain_cv.notify_all();
@@ -283,22 +283,17 @@ class QueuePool {
       return prev == (orphan_bit | 1);
     }
 
-    // Puts owned entry `e` back as idle, or gives it to the longest waiter.
+    // Puts owned entry `e` back as idle, or gives it to the longest waiter. The
+    // store that makes it idle is the last use of the pool's state. A caller that
+    // starts waiting just before that store finds the entry when it next looks
+    // (waiters look again every few milliseconds).
     void make_idle(Entry& e) noexcept {
       if (waiters.load(std::memory_order_seq_cst) > 0) {
         std::lock_guard lock(mutex);
         if (hand_to_waiter(e, false)) return;
       }
-      e.state.store(idle, std::memory_order_seq_cst);
       detail::pool_hint = {id, static_cast<std::uint32_t>(index(e))};
-      // A caller may have started waiting between the check above and the store:
-      // look again, now that the entry is visible to its scan.
-      if (waiters.load(std::memory_order_seq_cst) > 0) {
-        std::lock_guard lock(mutex);
-        std::uint8_t expected = idle;
-        if (head != nullptr && e.state.compare_exchange_strong(expected, held, std::memory_order_acquire))
-          hand_to_waiter(e, false);
-      }
+      e.state.store(idle, std::memory_order_release);
     }
 
     // Closes idle connections left in a closed pool (mutex not held).
@@ -401,9 +396,17 @@ class QueuePool {
   QueuePool(C connector, PoolOptions options) : core_(new Core(std::move(connector), options)) {}
   QueuePool(const QueuePool&) = delete;
   QueuePool& operator=(const QueuePool&) = delete;
-  /// Closes the pool; connections still held are closed when returned.
+  /// Closes the pool; connections still held are closed when returned. Must not
+  /// run concurrently with acquire() on this pool; handles may be returned
+  /// concurrently, before or after.
   ~QueuePool() {
     close();
+    Core& k = *core_;
+    // Handles being returned right now still use the state: wait for them; what
+    // they made idle after close() looked is closed here.
+    for (std::size_t i = 0; i < k.capacity; ++i)
+      while (k.entries[i].state.load(std::memory_order_seq_cst) == returning) std::this_thread::yield();
+    k.close_idle();
     std::size_t prev = 0;
     {
       std::lock_guard lock(core_->mutex);
@@ -589,6 +592,8 @@ class QueuePool {
 
   // Returns true when the caller must delete the core.
   static bool put_back(Core& k, Entry& e, bool broken) noexcept {
+    // Pin the state before looking at `closed`; the destructor does the opposite.
+    e.state.store(returning, std::memory_order_seq_cst);
     const rep now = ticks(Clock::now());
     if constexpr (Stats::enabled)
       if (e.precise_acquired != 0) k.stats.held(precise_now() - e.precise_acquired);
@@ -599,13 +604,13 @@ class QueuePool {
                   detail::where_text(e.where.load(std::memory_order_relaxed)));
     if (!broken && !k.connector.reset(*e.conn)) broken = true;
     if (broken) k.stats.invalidated();
-    if (broken || k.closed.load(std::memory_order_acquire) ||
+    if (broken || k.closed.load(std::memory_order_seq_cst) ||
         ((k.open_count.load(std::memory_order_relaxed) & ~orphan_bit) > k.options.pool_size &&
          k.count(idle) >= k.options.pool_size))
       return k.discard(e);
     e.returned_at.store(now, std::memory_order_relaxed);
-    k.make_idle(e);
     k.housekeeping(now);
+    k.make_idle(e);  // last: unpins
     return false;
   }
 
@@ -629,7 +634,21 @@ class QueuePool {
         k.unlink(w);
         throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
       }
-      if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout && w.entry == nullptr) {
+      // Wakes when handed an entry, and every few milliseconds to look for one made
+      // idle without a hand-over (see make_idle); only the first waiter takes it.
+      const auto until = std::min(deadline, precise_clock::now() + std::chrono::milliseconds(5));
+      w.cv.wait_until(lock, until);
+      if (w.entry != nullptr) break;
+      if (&w == k.head) {
+        Entry* e = k.take_idle();
+        bool must_open = false;
+        if (e == nullptr && (e = k.reserve_empty()) != nullptr) must_open = true;
+        if (e != nullptr) {
+          k.unlink(w);
+          return {e, must_open};
+        }
+      }
+      if (precise_clock::now() >= deadline) {
         k.unlink(w);
         k.stats.timed_out();
         const bool unreachable = k.failed_attempts.load(std::memory_order_relaxed) > 0;
