@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <limits>
+
 using namespace appinfra;
 using db::ConfigError;
 using db::DatabaseConfig;
@@ -147,4 +150,42 @@ TEST_CASE("options accept every integer and floating-point type") {
   CHECK(c.pool_size == 4);
   CHECK(c.max_overflow == 2);
   CHECK(c.pool_timeout.count() == 1.5);
+}
+
+TEST_CASE("the value of an unknown key, or of a key naming a secret, is never shown") {
+  const auto e = rejected({{"url", "sqlite://"}, {"password", "Sekr1tA"}});
+  CHECK(e.key() == "password");
+  CHECK_THAT(e.what(), !Contains("Sekr1tA"));
+  CHECK(e.value() == "***");
+  CHECK(db::Value("Sekr1tA").display("db_password") == "***");
+  CHECK(db::Value("x").display("pool_size") == "'x'");
+}
+
+TEST_CASE("infinite, not-a-number and absurdly large durations are rejected") {
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_timeout", "inf"}}).key() == "pool_timeout");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_timeout", "nan"}}).key() == "pool_timeout");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle", 1e300}}).key() == "pool_recycle");
+  CHECK_THAT(rejected({{"url", "sqlite://"}, {"idle_timeout", 1e10}}).what(), Contains("at most"));
+}
+
+TEST_CASE("an unsigned value too large for the option is reported, not wrapped") {
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_size", std::numeric_limits<std::uint64_t>::max()}});
+  CHECK(e.key() == "pool_size");
+  CHECK_THAT(e.what(), !Contains("-1"));
+}
+
+TEST_CASE("the pool options are read and checked") {
+  const auto c = DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pool_reuse", "fifo"}, {"min_idle", 2},
+                                            {"lazy_min_idle", true}, {"idle_timeout", -1}, {"hold_warning", 5},
+                                            {"pre_ping_window", 0.5}, {"pool_recycle_jitter", 0.2}});
+  CHECK(c.pool_reuse_fifo);
+  CHECK(c.min_idle == 2);
+  CHECK(c.lazy_min_idle);
+  CHECK(c.idle_timeout.count() == -1);
+  CHECK(c.hold_warning.count() == 5);
+  CHECK(c.pre_ping_window.count() == 0.5);
+  CHECK(c.pool_recycle_jitter == 0.2);
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_reuse", "random"}}).key() == "pool_reuse");
+  CHECK(rejected({{"url", "sqlite://"}, {"min_idle", 9}}).key() == "min_idle");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle_jitter", 1.5}}).key() == "pool_recycle_jitter");
 }

@@ -50,3 +50,17 @@ TEST_CASE("redact() cleans every url and password= in a free text") {
 TEST_CASE("with_path() replaces the database and keeps credentials and query") {
   CHECK(Url::parse("postgresql://u:p@h:1/app?x=1").with_path("postgres") == "postgresql://u:p@h:1/postgres?x=1");
 }
+
+TEST_CASE("passwords holding '/', '?', '#', '@' or ':' are parsed and redacted whole") {
+  for (const std::string pw : {"a/b", "a?b", "a#b", "a@b", "a:b", "p%40ss"}) {
+    INFO(pw);
+    const std::string url = "postgresql://app:" + pw + "@db.example:5432/app?sslmode=require";
+    const auto u = Url::parse(url);
+    CHECK(u.password() == pw);
+    CHECK(u.host() == "db.example:5432");
+    CHECK(u.path() == "app");
+    CHECK(u.query() == "sslmode=require");
+    CHECK(u.redacted() == "postgresql://app:***@db.example:5432/app?sslmode=require");
+    CHECK(Url::redact("error at " + url + " today").find(pw) == std::string::npos);
+  }
+}

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <concepts>
 #include <chrono>
 #include <cstdint>
@@ -35,7 +37,18 @@ class Value {
   Value(bool b) : v_(b) {}  // NOLINT
   template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  Value(I i) : v_(static_cast<std::int64_t>(i)) {}  // NOLINT
+  Value(I i) {  // NOLINT
+    // An unsigned value too large for int64 is kept as a number, so that it is
+    // reported as out of range rather than wrapped to a negative one.
+    if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
+      if (i > static_cast<I>(INT64_MAX)) {
+        v_ = static_cast<double>(i);
+        return;
+      }
+    }
+    v_ = static_cast<std::int64_t>(i);
+  }
+  Value(char) = delete;  // '5' is not 5: write 5 or "5"
   template <std::floating_point F>
   Value(F d) : v_(static_cast<double>(d)) {}  // NOLINT
   Value(const char* s) : v_(std::string(s)) {}                // NOLINT
@@ -45,6 +58,12 @@ class Value {
   [[nodiscard]] const Storage& storage() const noexcept { return v_; }
 
   /// The value as written, for error messages (texts are quoted and redacted).
+  /// The value of a key that names a secret is shown as ***.
+  [[nodiscard]] std::string display(std::string_view key) const {
+    for (std::string_view secret : {"pass", "secret", "token", "credential"})
+      if (key.find(secret) != std::string_view::npos) return "***";
+    return display();
+  }
   [[nodiscard]] std::string display() const {
     return std::visit(
         [](const auto& x) -> std::string {
@@ -150,6 +169,9 @@ struct DatabaseConfig {
   Seconds idle_timeout{600.0};
   Seconds hold_warning{60.0};
 
+  /// The largest number of seconds any duration option takes (about 115 days).
+  static constexpr double max_seconds = 1e7;
+
   /// The keys from() understands.
   static constexpr std::string_view keys[] = {
       "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
@@ -171,10 +193,11 @@ struct DatabaseConfig {
     for (const auto& [key, value] : options) {
       bool known = false;
       for (auto k : keys) known = known || k == key;
+      // The value is not shown: an unknown key may well hold a secret.
       if (!known)
-        throw ConfigError(c.name, key, value.display(),
-                          fmt::format("database '{}': unknown key '{}' (value {}); known keys: {}",
-                                      c.name, key, value.display(), fmt::join(keys, ", ")));
+        throw ConfigError(c.name, key, "***",
+                          fmt::format("database '{}': unknown key '{}'; known keys: {}", c.name, key,
+                                      fmt::join(keys, ", ")));
     }
     const Value* url = options.find("url");
     if (url == nullptr)
@@ -228,9 +251,9 @@ struct DatabaseConfig {
 
  private:
   [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
-    return ConfigError(name, std::string(key), v.display(),
+    return ConfigError(name, std::string(key), v.display(key),
                        fmt::format("database '{}': key '{}' has invalid value {}: {}", name, key,
-                                   v.display(), why));
+                                   v.display(key), why));
   }
 
   [[nodiscard]] std::string text(const Value& v, std::string_view key) const {
@@ -286,7 +309,9 @@ struct DatabaseConfig {
     } else {
       throw bad(key, *v, "expected a number");
     }
-    if (!(out == out)) throw bad(key, *v, "expected a number");
+    if (!std::isfinite(out)) throw bad(key, *v, "expected a finite number");
+    // Durations become nanosecond counts; this bound keeps every conversion in range.
+    if (out > max_seconds) throw bad(key, *v, fmt::format("must be at most {}", max_seconds));
     if (min_inclusive ? out < min : out <= min)
       throw bad(key, *v, fmt::format("must be {} {}", min_inclusive ? "at least" : "greater than", min));
     return out;

@@ -24,27 +24,27 @@ class Url {
     u.scheme_ = std::string(text.substr(0, sep));
     for (auto& c : u.scheme_) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     std::string_view rest = text.substr(sep + 3);
-    const auto q = rest.find('?');
-    if (q != std::string_view::npos) {
-      u.query_ = std::string(rest.substr(q + 1));
-      rest = rest.substr(0, q);
-    }
-    const auto slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    if (slash != std::string_view::npos) u.path_ = std::string(rest.substr(slash + 1));
-    // The last '@' ends the credentials: a password may itself contain '@'.
-    const auto at = authority.rfind('@');
+    // The credentials end at the last '@': a password may hold '@', '/', '?', '#'
+    // (libpq takes them), so they cannot end at the first of those.
+    const auto at = credentials_end(rest);
     if (at != std::string_view::npos) {
-      const auto cred = authority.substr(0, at);
+      const auto cred = rest.substr(0, at);
       const auto colon = cred.find(':');
       u.user_ = std::string(cred.substr(0, colon));
       if (colon != std::string_view::npos) {
         u.password_ = std::string(cred.substr(colon + 1));
         u.has_password_ = true;
       }
-      authority = authority.substr(at + 1);
+      rest = rest.substr(at + 1);
     }
-    u.host_ = std::string(authority);
+    const auto q = rest.find('?');
+    if (q != std::string_view::npos) {
+      u.query_ = std::string(rest.substr(q + 1));
+      rest = rest.substr(0, q);
+    }
+    const auto slash = rest.find('/');
+    u.host_ = std::string(rest.substr(0, slash));
+    if (slash != std::string_view::npos) u.path_ = std::string(rest.substr(slash + 1));
     return u;
   }
 
@@ -81,15 +81,16 @@ class Url {
   /// Replaces every password in `text` (URL credentials, password=... pairs) by "***".
   static std::string redact(std::string_view text) {
     std::string out(text);
-    // scheme://user:secret@host
+    // scheme://user:secret@host: the secret runs from the first ':' after "://" to
+    // the last '@' before the end of the url (white space or a quote).
     for (std::size_t pos = 0; (pos = out.find("://", pos)) != std::string::npos;) {
       const std::size_t start = pos + 3;
-      const std::size_t end = out.find_first_of("/?# \t\n'\"", start);
-      const std::size_t auth_end = end == std::string::npos ? out.size() : end;
-      const std::size_t at = out.rfind('@', auth_end == 0 ? 0 : auth_end - 1);
-      if (at != std::string::npos && at >= start && at < auth_end) {
+      std::size_t end = out.find_first_of(" \t\n'\"", start);
+      if (end == std::string::npos) end = out.size();
+      const auto at = credentials_end(std::string_view(out).substr(start, end - start));
+      if (at != std::string_view::npos) {
         const std::size_t colon = out.find(':', start);
-        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+        if (colon != std::string::npos && colon < start + at) out.replace(colon + 1, start + at - colon - 1, "***");
       }
       pos = start;
     }
@@ -104,6 +105,10 @@ class Url {
   }
 
  private:
+  // Where the credentials of "user:secret@host/path" end: the last '@' (a path
+  // with '@' in it is rare, and treating it as a password only hides more).
+  static std::size_t credentials_end(std::string_view rest) noexcept { return rest.rfind('@'); }
+
   static std::size_t find_ci(const std::string& hay, std::string_view needle, std::size_t from) {
     for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
       std::size_t k = 0;

@@ -15,6 +15,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <memory>
 #include <source_location>
 #include <string>
@@ -82,7 +83,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     /// The libpqxx connection, for anything the common API lacks. If it breaks,
     /// call invalidate() so that the pool replaces it. The connection is rolled
     /// back when returned, since what native code left open is unknown.
-    [[nodiscard]] pqxx::connection& native() noexcept {
+    [[nodiscard]] pqxx::connection& native() {
+      if (!h_) throw db::UsageError("native() on a closed connection");
       h_.get().dirty = true;
       return *h_.get().pq;
     }
@@ -93,11 +95,19 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     friend class PG;
     explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
     // A BEGIN sent through execute() leaves a transaction open on the connection:
-    // the pool rolls it back on return unless a COMMIT or ROLLBACK closed it.
+    // the pool rolls it back on return unless a later COMMIT or ROLLBACK closed it.
+    // Each ';'-separated statement counts ("SELECT 1; BEGIN" opens one too); a
+    // ';' inside a literal can only make the connection look dirty, which costs
+    // one ROLLBACK on return, never a transaction left open.
     void track_transaction(std::string_view sql) {
-      const std::string w = detail::first_keyword(sql);
-      if (w == "begin" || w == "start") h_.get().dirty = true;
-      else if (w == "commit" || w == "rollback" || w == "end" || w == "abort") h_.get().dirty = false;
+      for (std::size_t start = 0; start <= sql.size();) {
+        const std::size_t end = std::min(sql.find(';', start), sql.size());
+        const std::string w = detail::first_keyword(sql.substr(start, end - start));
+        if (w == "begin" || w == "start") h_.get().dirty = true;
+        else if (w == "commit" || w == "rollback" || w == "end" || w == "abort")
+          h_.get().dirty = detail::contains_word(sql.substr(start, end - start), "chain");  // AND CHAIN begins anew
+        start = end + 1;
+      }
     }
     handle_type h_;
   };

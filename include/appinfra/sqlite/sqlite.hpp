@@ -15,6 +15,7 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/sqlite/detail/connector.hpp>
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <source_location>
@@ -82,44 +83,60 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   /// commit() or rollback() the next execute() begins a new transaction.
   class Session {
    public:
-    Session(Session&& o) noexcept : h_(std::move(o.h_)), in_txn_(std::exchange(o.in_txn_, false)) {}
+    Session(Session&& o) noexcept
+        : h_(std::move(o.h_)), in_txn_(std::exchange(o.in_txn_, false)), aborted_(std::exchange(o.aborted_, false)) {}
     Session& operator=(Session&& o) noexcept {
       if (this != &o) {
         close();
         h_ = std::move(o.h_);
         in_txn_ = std::exchange(o.in_txn_, false);
+        aborted_ = std::exchange(o.aborted_, false);
       }
       return *this;
     }
     ~Session() { close(); }
 
+    /// Runs a statement in the transaction. If SQLite rolled the whole transaction
+    /// back because of it (ON CONFLICT ROLLBACK, a full disk, ...), the session
+    /// refuses further statements until rollback(), as PostgreSQL does: they would
+    /// otherwise run in autocommit mode and persist.
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
       begin();
       auto& c = h_.connector();
-      return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+      try {
+        return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+      } catch (...) {
+        if (sqlite3_get_autocommit(h_.get().get()) != 0) aborted_ = true;
+        throw;
+      }
     }
     /// Commits what was executed since the transaction began; nothing to commit is fine.
     void commit() {
       if (!h_) throw db::UsageError("commit() on a closed session");
+      if (aborted_)
+        throw db::UsageError(fmt::format("database '{}': commit() of a transaction SQLite rolled back after "
+                                         "an error; call rollback()",
+                                         h_.connector().name()));
       if (!in_txn_) return;
       detail::exec(h_.get().get(), h_.connector().name(), "COMMIT");
       in_txn_ = false;
     }
     void rollback() {
       if (!h_) throw db::UsageError("rollback() on a closed session");
+      aborted_ = false;
       if (!in_txn_) return;
+      if (sqlite3_get_autocommit(h_.get().get()) == 0)  // SQLite may have rolled back already
+        detail::exec(h_.get().get(), h_.connector().name(), "ROLLBACK");
       in_txn_ = false;
-      detail::exec(h_.get().get(), h_.connector().name(), "ROLLBACK");
     }
     /// Rolls back what is uncommitted and gives the connection back. Idempotent.
     void close() noexcept {
       if (!h_) return;
-      if (in_txn_) {
-        in_txn_ = false;
-        if (sqlite3_exec(h_.get().get(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
-          h_.invalidate();
-      }
+      if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0 &&
+          sqlite3_exec(h_.get().get(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
+        h_.invalidate();
+      in_txn_ = aborted_ = false;
       h_.release();
     }
     [[nodiscard]] bool in_transaction() const noexcept { return in_txn_; }
@@ -134,6 +151,10 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
     void begin() {
       if (!h_) throw db::UsageError("the session is closed");
+      if (aborted_)
+        throw db::UsageError(fmt::format("database '{}': the transaction was rolled back by SQLite after an "
+                                         "error; call rollback() before the next statement",
+                                         h_.connector().name()));
       if (in_txn_) return;
       // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
       // deferred transaction that reads and then writes can fail with SQLITE_BUSY
@@ -143,6 +164,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     }
     handle_type h_;
     bool in_txn_ = false;
+    bool aborted_ = false;  // SQLite ended the transaction after an error
   };
 
   /// `where` is recorded for pool diagnostics (leave the default).

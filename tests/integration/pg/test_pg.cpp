@@ -268,3 +268,70 @@ TEST_CASE("the native libpqxx objects are there for what the common API lacks") 
   auto c = db.connect();
   CHECK(c.native().is_open());
 }
+
+TEST_CASE("a deadlock is a QueryError with SQLSTATE 40P01, as libpqxx 6 does not say") {
+  PG db(quiet(), cfg("deadlock", {{"pool_size", 2}}));
+  const std::string t = test::unique_name("dl");
+  db.connect().execute("CREATE TABLE " + t + " (id int primary key, v int); INSERT INTO " + t + " VALUES (1, 0), (2, 0)");
+  auto a = db.session();
+  auto b = db.session();
+  a.execute("UPDATE " + t + " SET v = 1 WHERE id = 1");
+  b.execute("UPDATE " + t + " SET v = 1 WHERE id = 2");
+  std::string state_a, state_b;
+  std::thread ta([&] {
+    try {
+      a.execute("UPDATE " + t + " SET v = 2 WHERE id = 2");
+    } catch (const db::QueryError& e) {
+      state_a = e.sqlstate();
+    }
+  });
+  try {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    b.execute("UPDATE " + t + " SET v = 2 WHERE id = 1");
+  } catch (const db::QueryError& e) {
+    state_b = e.sqlstate();
+  }
+  if (state_b.empty()) b.rollback();  // b won: let a finish
+  ta.join();
+  CHECK((state_a == "40P01" || state_b == "40P01"));
+  a.close();
+  b.close();
+  db.connect().execute("DROP TABLE " + t);
+}
+
+TEST_CASE("a BEGIN anywhere in a statement string leaves the connection to be rolled back") {
+  PG db(quiet(), cfg("dirty2", {{"pool_size", 1}, {"max_overflow", 0}}));
+  { db.connect().execute("SELECT 1; BEGIN"); }
+  CHECK(db.connect().execute("SELECT now() = statement_timestamp()").scalar<bool>());
+  { db.connect().execute("BEGIN; COMMIT AND CHAIN"); }
+  CHECK(db.connect().execute("SELECT now() = statement_timestamp()").scalar<bool>());
+}
+
+TEST_CASE("native() on a closed connection is a usage error, not a crash") {
+  PG db(quiet(), cfg("native_closed"));
+  auto c = db.connect();
+  c.close();
+  CHECK_THROWS_AS(c.native(), db::UsageError);
+}
+
+TEST_CASE("PG with NullPool opens a server session per checkout; with StaticPool keeps one") {
+  pg::PG<db::ReadWrite, db::UseNullPool<>> null_pool(quiet(), cfg("nullpool"));
+  const int a = null_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+  const int b = null_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+  CHECK(a != b);
+  CHECK(null_pool.get_pool_status().total_connections == 0);
+  pg::PG<db::ReadWrite, db::UseStaticPool<>> static_pool(quiet(), cfg("staticpool", {{"pool_size", 5}}));
+  const int c = static_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+  CHECK(static_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>() == c);
+  CHECK(static_pool.get_pool_status().pool_size == 1);
+}
+
+TEST_CASE("pool statistics on a real server: checkouts, opens, hold times") {
+  PG db(quiet(), cfg("pgstats", {{"pool_size", 2}}));
+  for (int i = 0; i < 20; ++i) db.connect().execute("SELECT pg_sleep(0.001)");
+  const auto s = db.get_pool_status();
+  CHECK(s.statistics);
+  CHECK(s.acquired_total == 20);
+  CHECK(s.created_total == 1);  // the warm-up connection served them all
+  CHECK(s.timeouts_total == 0);
+}

@@ -194,3 +194,32 @@ TEST_CASE("the native handle is there for what the common API lacks") {
   auto c = m.db("mem").get<sqlite::SQLite<>>().connect();
   CHECK(sqlite3_get_autocommit(c.native()) == 1);
 }
+
+TEST_CASE("a session whose transaction SQLite rolled back refuses statements until rollback()") {
+  Manager m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  auto& d = m.db("mem");
+  d.connect().execute("CREATE TABLE u(id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK)");
+  {
+    auto s = d.session();
+    s.execute("INSERT INTO u VALUES (1)");
+    CHECK_THROWS_AS(s.execute("INSERT INTO u VALUES (1)"), db::QueryError);  // SQLite rolls back everything
+    CHECK_THROWS_AS(s.execute("INSERT INTO u VALUES (2)"), db::UsageError);  // not in autocommit behind our back
+    CHECK_THROWS_AS(s.commit(), db::UsageError);
+    s.rollback();
+    s.execute("INSERT INTO u VALUES (3)");
+    s.commit();
+  }
+  CHECK(d.connect().execute("SELECT group_concat(id) FROM u").scalar<std::string>() == "3");
+}
+
+TEST_CASE("affected_rows counts what the statement changed, not what an earlier one did") {
+  Manager m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  auto c = m.db("mem").connect();
+  c.execute("CREATE TABLE t(x)");
+  CHECK(c.execute("INSERT INTO t VALUES (1), (2), (3)").affected_rows() == 3);
+  CHECK(c.execute("CREATE TABLE t2(y)").affected_rows() == 0);
+  CHECK(c.execute("SELECT * FROM t").affected_rows() == 0);
+  CHECK(c.execute("UPDATE t SET x = x + 1 WHERE x > 1").affected_rows() == 2);
+}

@@ -1,4 +1,5 @@
 #pragma once
+#include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/health.hpp>
@@ -35,7 +36,8 @@ concept Connection = std::movable<C> && requires(C& c, std::string_view sql) {
 /// - `B::accepts(config)`: whether this backend type serves that database
 ///   configuration (its url scheme and its readonly flag); the Manager's factory
 ///   instantiates the first backend of its type list that accepts it.
-/// - `B::schemes`: the url schemes it serves, for error messages.
+/// - `B::schemes`: the url schemes it serves, for error messages;
+///   `B::access_type`: its Access policy.
 /// - `B(logger, config)`: connects, or throws ConfigError / ConnectionError.
 /// - `connect()`: a pooled Connection; `session()`: a Session (both take an
 ///   optional std::source_location, recorded for pool diagnostics).
@@ -50,6 +52,8 @@ template <class B>
 concept Interface = requires(B& b, const B& cb, const DatabaseConfig& config) {
   typename B::logger_type;
   requires Logger<typename B::logger_type>;
+  typename B::access_type;
+  requires Access<typename B::access_type>;
   { B::accepts(config) } -> std::convertible_to<bool>;
   { B::schemes } -> std::convertible_to<std::string_view>;
   requires std::constructible_from<B, const typename B::logger_type&, DatabaseConfig>;

@@ -1,5 +1,6 @@
 #pragma once
 #include <appinfra/db/concepts/connector.hpp>
+#include <appinfra/db/pool/options.hpp>
 #include <appinfra/db/stats.hpp>
 
 #include <chrono>
@@ -11,11 +12,11 @@ namespace appinfra::db {
 
 /// Pool strategy, the policy a backend is instantiated with.
 /// Requirements:
-/// - `P(Connector, PoolOptions)`;
+/// - `P(Connector, PoolOptions)`; `p.connector()`;
 /// - `P::handle_type`: a move-only RAII handle that gives the connection back when
-///   destroyed, with `get()` (the connection), `invalidate()` (never hand this
-///   connection out again) and `connector()` (the pool's connector, alive as long
-///   as the handle);
+///   destroyed or release()d, with `get()` (the connection), `invalidate()` (never
+///   hand this connection out again), `connector()` (the pool's connector, alive
+///   as long as the handle) and a conversion to bool (holds a connection);
 /// - `p.acquire(where)`: a handle, waiting at most the pool timeout;
 /// - `p.warm_up()`: open what the pool keeps from the start, or throw
 ///   ConnectionError;
@@ -27,14 +28,18 @@ namespace appinfra::db {
 /// idempotent; handles may outlive the pool.
 /// Models: QueuePool, NullPool, StaticPool (and a user-defined one in the tests).
 template <class P>
-concept Pool = requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
+concept Pool = std::constructible_from<P, typename P::connector_type, PoolOptions> &&
+               std::movable<typename P::handle_type> &&
+               requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
                         std::chrono::steady_clock::time_point deadline) {
   typename P::connection_type;
-  typename P::connector_type;
   { p.acquire(where) } -> std::same_as<typename P::handle_type>;
+  { p.connector() } -> std::same_as<typename P::connector_type&>;
   { h.get() } -> std::same_as<typename P::connection_type&>;
   { h.connector() } -> std::same_as<typename P::connector_type&>;
-  h.invalidate();
+  { static_cast<bool>(h) };
+  { h.invalidate() } noexcept;
+  { h.release() } noexcept;
   p.warm_up();
   { cp.status() } -> std::same_as<PoolStatus>;
   { p.drain(deadline) } -> std::convertible_to<std::size_t>;

@@ -7,6 +7,7 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/health.hpp>
+#include <appinfra/db/pool/clock.hpp>
 #include <appinfra/db/pool/options.hpp>
 #include <appinfra/db/stats.hpp>
 
@@ -23,11 +24,11 @@ namespace appinfra::db::detail {
 /// what connections need after the backend is gone (the query log), since it lives
 /// in the pool's state.
 template <class C, class Policy, Logger L>
-  requires PoolPolicy<Policy, C, std::chrono::steady_clock>
+  requires PoolPolicy<Policy, C, CoarseClock>
 class PooledBackend {
  public:
   using logger_type = L;
-  using pool_type = typename Policy::template pool<C, std::chrono::steady_clock>;
+  using pool_type = typename Policy::template pool<C, CoarseClock>;
   using handle_type = typename pool_type::handle_type;
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }

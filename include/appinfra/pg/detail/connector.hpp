@@ -60,11 +60,29 @@ inline std::string percent_decode(std::string_view s) {
 /// The first keyword of a statement, lower case.
 inline std::string first_keyword(std::string_view sql) {
   std::size_t i = 0;
-  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+  for (;;) {  // white space, parentheses and comments
+    while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+    if (sql.substr(i, 2) == "--") {
+      const auto nl = sql.find('\n', i);
+      i = nl == std::string_view::npos ? sql.size() : nl + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const auto end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
   std::string word;
   while (i < sql.size() && word.size() < 12 && std::isalpha(static_cast<unsigned char>(sql[i])))
     word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
   return word;
+}
+
+/// Whether `word` (lower case) appears in `text`, in any case.
+inline bool contains_word(std::string_view text, std::string_view word) {
+  std::string lower(text);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find(word) != std::string::npos;
 }
 
 /// True when `sql` only reads: its row count is not a change count.
@@ -107,6 +125,15 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
   } catch (const pqxx::broken_connection& e) {
     invalidate();
     throw db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password)));
+  } catch (const pqxx::transaction_rollback& e) {
+    // libpqxx 6 derives these from failure, not sql_error: they carry no SQLSTATE.
+    const char* state = dynamic_cast<const pqxx::serialization_failure*>(&e)   ? "40001"
+                        : dynamic_cast<const pqxx::deadlock_detected*>(&e)     ? "40P01"
+                        : dynamic_cast<const pqxx::statement_completion_unknown*>(&e) ? "40003"
+                                                                                      : "40000";
+    if (std::string_view(state) == "40003") invalidate();
+    throw db::QueryError(fmt::format("database '{}': {} (SQLSTATE {})", database, scrub(e.what(), password), state),
+                         state);
   } catch (const pqxx::in_doubt_error& e) {
     invalidate();
     throw db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
@@ -117,6 +144,10 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
                                      db::detail::normalize_sql(scrub(e.query(), password))),
                          e.sqlstate());
   } catch (const pqxx::usage_error& e) {
+    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+  } catch (const pqxx::conversion_error& e) {
+    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+  } catch (const pqxx::argument_error& e) {
     throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
   } catch (const pqxx::failure& e) {
     throw db::Error(fmt::format("database '{}': {}", database, scrub(e.what(), password)));

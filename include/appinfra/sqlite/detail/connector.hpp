@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -133,6 +134,7 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
       (bind(args), ...);
     }
     ran = true;
+    const sqlite3_int64 changes_before = sqlite3_total_changes64(db);
     columns.clear();
     cells.clear();
     const int ncols = sqlite3_column_count(raw);
@@ -148,7 +150,9 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
       }
     }
     if (rc != SQLITE_DONE) throw fail(rc);
-    affected = sqlite3_stmt_readonly(raw) ? 0 : sqlite3_changes64(db);
+    // sqlite3_changes64() keeps the count of the last INSERT, UPDATE or DELETE
+    // through other statements (DDL, say); the difference of the totals does not.
+    affected = sqlite3_total_changes64(db) - changes_before;
   }
   return db::Result(std::move(columns), std::move(cells), affected);
 }
@@ -161,7 +165,7 @@ class Connector {
 
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name), target_(Target::from(c)), read_only_(read_only), create_(c.create_db),
-        busy_timeout_ms_(static_cast<int>(c.pool_timeout.count() * 1000.0)),
+        busy_timeout_ms_(static_cast<int>(std::min(c.pool_timeout.count() * 1000.0, 2e9))),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level()) {}
 
