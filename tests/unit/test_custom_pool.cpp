@@ -21,6 +21,7 @@ class TurnPool {
  public:
   using connector_type = C;
   using connection_type = typename C::connection_type;
+  static constexpr bool keeps_connections = true;
 
   class Handle {
    public:

@@ -168,6 +168,10 @@ struct DatabaseConfig {
   bool lazy_min_idle = false;
   Seconds idle_timeout{600.0};
   Seconds hold_warning{60.0};
+  // PostgreSQL sessions.
+  std::optional<Seconds> statement_timeout;  ///< set on every connection when given
+  bool keepalives = true;                    ///< TCP keepalives, unless the url sets them
+  bool query_log_params = false;             ///< log parameter values (redacted otherwise)
 
   /// The largest number of seconds any duration option takes (about 115 days).
   static constexpr double max_seconds = 1e7;
@@ -177,7 +181,8 @@ struct DatabaseConfig {
       "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
       "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
-      "pre_ping_window", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning"};
+      "pre_ping_window", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning", "statement_timeout",
+      "keepalives", "query_log_params"};
 
   /// Level at which statements are logged, or Level::off.
   [[nodiscard]] log::Level query_log_level() const noexcept {
@@ -241,6 +246,10 @@ struct DatabaseConfig {
     c.lazy_min_idle = c.boolean(options, "lazy_min_idle", c.lazy_min_idle);
     c.idle_timeout = Seconds(c.number(options, "idle_timeout", c.idle_timeout.count(), -1.0, true));
     c.hold_warning = Seconds(c.number(options, "hold_warning", c.hold_warning.count(), -1.0, true));
+    if (options.find("statement_timeout") != nullptr)
+      c.statement_timeout = Seconds(c.number(options, "statement_timeout", 0.0, 0.0, false));
+    c.keepalives = c.boolean(options, "keepalives", c.keepalives);
+    c.query_log_params = c.boolean(options, "query_log_params", c.query_log_params);
     if (c.readonly && c.create_db)
       throw ConfigError(c.name, "create_db", "true",
                         fmt::format("database '{}': key 'create_db' is true but 'readonly' is true too: "

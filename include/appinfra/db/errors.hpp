@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace appinfra::db {
@@ -52,6 +53,13 @@ class ConnectionError : public Error {
   using Error::Error;
 };
 
+/// A read-write database found a server that cannot take writes: in recovery (a
+/// standby) or read-only (after a failover, say).
+class ReadOnlyServerError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
 /// No connection became free within pool_timeout.
 class PoolTimeoutError : public Error {
  public:
@@ -64,13 +72,52 @@ class ClosedError : public Error {
   using Error::Error;
 };
 
+/// What kind of failure a QueryError is, from its SQLSTATE: what a caller can do
+/// about it differs (retry the transaction, reconnect, fix the query).
+enum class Failure {
+  query,               ///< an error in the statement itself (syntax, constraint, ...)
+  serialization,       ///< 40001: run the whole transaction again
+  deadlock,            ///< 40P01: run the whole transaction again
+  read_only,           ///< 25006: a write on a read-only transaction or a standby
+  server_shutdown,     ///< 57P01: the server (or an administrator) ended the session
+  server_crashed,      ///< 57P02: the server crashed; it is restarting
+  server_starting,     ///< 57P03: the server is starting up or in recovery
+  connection_lost,     ///< the connection broke (08xxx, or no answer)
+  query_canceled,      ///< 57014: statement_timeout or a cancel request
+};
+
+constexpr std::string_view to_string(Failure f) noexcept {
+  constexpr std::string_view names[] = {"query",          "serialization",  "deadlock",
+                                        "read_only",      "server_shutdown", "server_crashed",
+                                        "server_starting", "connection_lost", "query_canceled"};
+  return names[static_cast<int>(f)];
+}
+
+/// The Failure a SQLSTATE stands for.
+constexpr Failure classify(std::string_view sqlstate) noexcept {
+  if (sqlstate == "40001") return Failure::serialization;
+  if (sqlstate == "40P01") return Failure::deadlock;
+  if (sqlstate == "25006") return Failure::read_only;
+  if (sqlstate == "57P01") return Failure::server_shutdown;
+  if (sqlstate == "57P02") return Failure::server_crashed;
+  if (sqlstate == "57P03") return Failure::server_starting;
+  if (sqlstate == "57014") return Failure::query_canceled;
+  if (sqlstate.substr(0, 2) == "08") return Failure::connection_lost;
+  return Failure::query;
+}
+
 /// A statement failed. sqlstate() holds the SQLSTATE (PostgreSQL) or the
-/// extended result code (SQLite) when known.
+/// extended result code (SQLite) when known; failure() says what kind it is.
 class QueryError : public Error {
  public:
   QueryError(const std::string& what, std::string sqlstate)
       : Error(what), sqlstate_(std::move(sqlstate)) {}
   [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  [[nodiscard]] Failure failure() const noexcept { return classify(sqlstate_); }
+  /// Running the whole transaction again may succeed (serialization or deadlock).
+  [[nodiscard]] bool retryable() const noexcept {
+    return failure() == Failure::serialization || failure() == Failure::deadlock;
+  }
 
  private:
   std::string sqlstate_;

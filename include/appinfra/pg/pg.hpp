@@ -2,10 +2,11 @@
 // The PostgreSQL backend, through libpqxx 6.
 
 #include <appinfra/db/access.hpp>
-#include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/access.hpp>
+#include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -13,6 +14,7 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/pg/detail/connector.hpp>
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -22,16 +24,21 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace appinfra::pg {
 
 /// A PostgreSQL database (postgresql:// or postgres:// urls, anything libpq accepts
-/// after the scheme).
+/// after the scheme, multi-host lists and target_session_attrs included).
 ///
 /// With ReadOnly, every session runs `BEGIN READ ONLY` and every connection has
-/// `default_transaction_read_only` on, so the server refuses writes.
+/// `default_transaction_read_only` on, so the server refuses writes; create_db,
+/// create_database() and migrations do not exist for it. A read-write database
+/// refuses a server that cannot take writes (in recovery, or read-only after a
+/// failover): at connect, and when a checkout's check finds it changed.
 /// Connections are opened with libpqxx's automatic reactivation off: a broken
-/// connection raises ConnectionError and is replaced by the pool.
+/// connection raises ConnectionError and is replaced by the pool, never silently
+/// reconnected with its session state lost.
 ///
 /// Thread safety: all members are thread-safe but close(); each Connection and
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
@@ -45,8 +52,67 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   template <class F>
   static decltype(auto) guarded(handle_type& h, F&& f) {
     auto& c = h.connector();
-    return detail::translate(c.name(), c.password(), [&] { h.invalidate(); }, std::forward<F>(f));
+    return detail::translate(c.name(), c.password(), A::read_only, [&] { h.invalidate(); }, std::forward<F>(f));
   }
+
+  // One statement, logged, on transaction `t` of connection `h`.
+  template <class... Args>
+  static db::Result run(handle_type& h, pqxx::transaction_base& t, std::string_view sql, const Args&... args) {
+    return h.connector().query_log().run(
+        sql,
+        [&] {
+          return guarded(h, [&] {
+            if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
+            else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
+          });
+        },
+        args...);
+  }
+
+  // A registered prepared statement, declared on this connection at its first use.
+  template <class... Args>
+  static db::Result run_prepared(handle_type& h, pqxx::transaction_base& t, const std::string& name,
+                                 const Args&... args) {
+    return h.connector().query_log().run(
+        "EXECUTE " + name,
+        [&] {
+          return guarded(h, [&] {
+            h.connector().declare(h.get(), name);
+            return detail::to_result(t.exec_prepared(name, detail::param(args)...), "EXECUTE");
+          });
+        },
+        args...);
+  }
+
+  // Statements sent together and answered together: one round trip for the batch.
+  static std::vector<db::Result> run_pipeline(handle_type& h, pqxx::transaction_base& t,
+                                              const std::vector<std::string>& statements) {
+    return h.connector().query_log().run(
+        fmt::format("pipeline of {} statements", statements.size()),
+        [&] {
+          return guarded(h, [&] {
+            pqxx::pipeline p(t);
+            std::vector<pqxx::pipeline::query_id> ids;
+            ids.reserve(statements.size());
+            for (const auto& s : statements) ids.push_back(p.insert(s));
+            p.complete();
+            Batch out;
+            out.results.reserve(statements.size());
+            for (std::size_t i = 0; i < ids.size(); ++i) out.results.push_back(detail::to_result(p.retrieve(ids[i]), statements[i]));
+            return out;
+          });
+        }).results;
+  }
+  // What the query log needs of a result: a size and a change count.
+  struct Batch {
+    std::vector<db::Result> results;
+    [[nodiscard]] std::size_t size() const noexcept { return results.size(); }
+    [[nodiscard]] std::int64_t affected_rows() const noexcept {
+      std::int64_t n = 0;
+      for (const auto& r : results) n += r.affected_rows();
+      return n;
+    }
+  };
 
  public:
   using access_type = A;
@@ -57,34 +123,62 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     return (s == "postgresql" || s == "postgres") && c.readonly == A::read_only;
   }
 
-  /// Creates the database first when create_db is set, then opens one connection
-  /// (kept in the pool). Throws ConfigError or ConnectionError.
+  /// Creates the database first when create_db is set, then warms the pool up.
+  /// Throws ConfigError, ConnectionError or db::ReadOnlyServerError.
   PG(const L& logger, db::DatabaseConfig config)
       : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), db::PoolOptions::from(config)) {}
+
+  /// The seed's `PG(logger, config, query_lg_level="debug")`: the query log level
+  /// given apart from the configuration.
+  PG(const L& logger, db::DatabaseConfig config, log::Level query_lg_level)
+      : PG(logger, with_level(std::move(config), query_lg_level)) {}
+
+  /// Creates the database if it is missing (as create_db does at setup), under an
+  /// advisory lock so that processes starting together do not race. Read-write only.
+  void create_database()
+    requires(!A::read_only)
+  {
+    this->pool_.connector().ensure_database();
+  }
+
+  /// Registers a prepared statement on the database: every pooled connection
+  /// prepares it at its first use there, new and recycled ones included. Names
+  /// are [a-z][a-z0-9_]*; registering a name again with another text is an error.
+  void prepare(const std::string& name, const std::string& sql) { this->pool_.connector().prepare(name, sql); }
 
   /// A pooled connection in autocommit mode. Move-only; gives the connection back
   /// when destroyed or close()d.
   class Connection {
    public:
     /// Runs one statement in its own transaction; parameters bind to $1, $2, ...
-    /// Throws QueryError (with its SQLSTATE) or ConnectionError.
+    /// Throws QueryError (with its SQLSTATE and Failure kind) or ConnectionError.
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
-      if (!h_) throw db::UsageError("connection is closed");
+      check();
       track_transaction(sql);
-      return h_.connector().query_log().run(sql, [&] {
-        return guarded(h_, [&] {
-          pqxx::nontransaction t(*h_.get().pq);
-          if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
-          else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
-        });
-      });
+      pqxx::nontransaction t(*h_.get().pq);
+      return run(h_, t, sql, args...);
+    }
+    /// Runs a statement registered with PG::prepare().
+    template <class... Args>
+    db::Result execute_prepared(const std::string& name, const Args&... args) {
+      check();
+      pqxx::nontransaction t(*h_.get().pq);
+      return run_prepared(h_, t, name, args...);
+    }
+    /// Sends the statements together and waits once (libpqxx's pipeline), each in
+    /// autocommit mode; returns their results in order. The first failing one
+    /// throws, and later ones are not run.
+    std::vector<db::Result> pipeline(const std::vector<std::string>& statements) {
+      check();
+      pqxx::nontransaction t(*h_.get().pq);
+      return run_pipeline(h_, t, statements);
     }
     /// The libpqxx connection, for anything the common API lacks. If it breaks,
     /// call invalidate() so that the pool replaces it. The connection is rolled
     /// back when returned, since what native code left open is unknown.
     [[nodiscard]] pqxx::connection& native() {
-      if (!h_) throw db::UsageError("native() on a closed connection");
+      check();
       h_.get().dirty = true;
       return *h_.get().pq;
     }
@@ -94,6 +188,9 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
    private:
     friend class PG;
     explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
+    void check() const {
+      if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
+    }
     // A BEGIN sent through execute() leaves a transaction open on the connection:
     // the pool rolls it back on return unless a later COMMIT or ROLLBACK closed it.
     // Each ';'-separated statement counts ("SELECT 1; BEGIN" opens one too); a
@@ -112,9 +209,12 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     handle_type h_;
   };
 
-  /// A transaction on a pooled connection: begun at the first execute(), committed
-  /// only by commit(); rollback(), close() and the destructor roll back. After
-  /// commit() or rollback() the next execute() begins a new transaction.
+  /// A transaction on a pooled connection: begun at the first execute() (READ
+  /// ONLY for a ReadOnly database), committed only by commit(); rollback(),
+  /// close() and the destructor roll back. After commit() or rollback() the next
+  /// execute() begins a new transaction. A session scoped to a schema sets
+  /// `search_path` with SET LOCAL in each transaction, so the pooled connection
+  /// never keeps it.
   class Session {
    public:
     Session(Session&& o) noexcept = default;
@@ -123,6 +223,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
         close();
         h_ = std::move(o.h_);
         txn_ = std::move(o.txn_);
+        schema_ = std::move(o.schema_);
       }
       return *this;
     }
@@ -130,13 +231,15 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
 
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
-      transaction_type& t = begin();
-      return h_.connector().query_log().run(sql, [&] {
-        return guarded(h_, [&] {
-          if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
-          else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
-        });
-      });
+      return run(h_, begin(), sql, args...);
+    }
+    template <class... Args>
+    db::Result execute_prepared(const std::string& name, const Args&... args) {
+      return run_prepared(h_, begin(), name, args...);
+    }
+    /// The statements sent together in this transaction; see Connection::pipeline.
+    std::vector<db::Result> pipeline(const std::vector<std::string>& statements) {
+      return run_pipeline(h_, begin(), statements);
     }
     /// Commits the transaction; nothing to commit is fine. On failure the
     /// transaction is gone (rolled back by the server) and the error is thrown.
@@ -171,14 +274,18 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
 
    private:
     friend class PG;
-    explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
+    Session(handle_type h, std::string schema) noexcept : h_(std::move(h)), schema_(std::move(schema)) {}
     transaction_type& begin() {
       if (!h_) throw db::UsageError("the session is closed");
-      if (!txn_) txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get().pq); });
+      if (!txn_) {
+        txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get().pq); });
+        if (!schema_.empty()) run(h_, *txn_, "SET LOCAL search_path TO \"" + schema_ + "\", public");
+      }
       return *txn_;
     }
     handle_type h_;                           // declared first: destroyed after the transaction
     std::unique_ptr<transaction_type> txn_;
+    std::string schema_;                      // empty: the connection's search_path
   };
 
   /// `where` is recorded for pool diagnostics (leave the default).
@@ -186,7 +293,52 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     return Connection(this->pool_.acquire(where));
   }
   [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where));
+    return Session(this->pool_.acquire(where), {});
+  }
+  /// A session whose statements resolve names in `schema` first, then public (the
+  /// original's ScopedPG). The name must match [a-z][a-z0-9_]*; throws UsageError
+  /// otherwise.
+  [[nodiscard]] Session session_in_schema(std::string_view schema,
+                                          std::source_location where = std::source_location::current()) {
+    if (!detail::valid_identifier(schema))
+      throw db::UsageError(fmt::format("database '{}': invalid schema name '{}' (expected [a-z][a-z0-9_]*)",
+                                       this->name(), schema));
+    return Session(this->pool_.acquire(where), std::string(schema));
+  }
+
+  /// Runs `f(session)` in a transaction and commits; when the server aborts it
+  /// with a serialization failure (40001) or a deadlock (40P01), runs the whole
+  /// function again in a new transaction, at most `max_attempts` times in all. Any
+  /// other error, and one whose outcome is unknown (the connection lost during
+  /// commit), is thrown at once: nothing that may have run is sent again. Returns
+  /// what `f` returns.
+  template <class F>
+  decltype(auto) transaction(F&& f, int max_attempts = 3,
+                             std::source_location where = std::source_location::current()) {
+    for (int attempt = 1;; ++attempt) {
+      Session s = session(where);
+      try {
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, Session&>>) {
+          f(s);
+          s.commit();
+          return;
+        } else {
+          auto result = f(s);
+          s.commit();
+          return result;
+        }
+      } catch (const db::QueryError& e) {
+        if (!e.retryable() || attempt >= max_attempts) throw;
+        db::detail::log(this->logger_, log::Level::info, "database '{}': transaction attempt {} of {} failed ({}); retrying",
+                        this->name(), attempt, max_attempts, db::to_string(e.failure()));
+      }
+    }
+  }
+
+ private:
+  static db::DatabaseConfig with_level(db::DatabaseConfig c, log::Level level) {
+    c.query_lg_level = level;
+    return c;
   }
 };
 

@@ -179,6 +179,12 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   // An in-memory database gets StaticPool's options whatever the pool policy:
   // closing or adding a connection would lose or split the database.
   static db::PoolOptions pool_options(const db::DatabaseConfig& c) {
+    if constexpr (!Base::pool_type::keeps_connections)
+      if (detail::Target::from(c).memory)
+        throw db::ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
+                              fmt::format("database '{}': an in-memory SQLite database lives in its one connection; "
+                                          "a pool that closes connections on return (NullPool) would lose it",
+                                          c.name));
     db::PoolOptions o = db::PoolOptions::from(c);
     o.max_retries = 0;  // a file that cannot be opened now will not open in a second either
     return detail::Target::from(c).memory ? db::StaticPool<detail::Connector<L>>::adjust(o) : o;

@@ -12,7 +12,8 @@ namespace appinfra::db {
 
 /// Pool strategy, the policy a backend is instantiated with.
 /// Requirements:
-/// - `P(Connector, PoolOptions)`; `p.connector()`;
+/// - `P(Connector, PoolOptions)`; `p.connector()`; `P::keeps_connections` (false
+///   when every connection is closed on return, as NullPool does);
 /// - `P::handle_type`: a move-only RAII handle that gives the connection back when
 ///   destroyed or release()d, with `get()` (the connection), `invalidate()` (never
 ///   hand this connection out again), `connector()` (the pool's connector, alive
@@ -33,6 +34,7 @@ concept Pool = std::constructible_from<P, typename P::connector_type, PoolOption
                requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
                         std::chrono::steady_clock::time_point deadline) {
   typename P::connection_type;
+  { P::keeps_connections } -> std::convertible_to<bool>;
   { p.acquire(where) } -> std::same_as<typename P::handle_type>;
   { p.connector() } -> std::same_as<typename P::connector_type&>;
   { h.get() } -> std::same_as<typename P::connection_type&>;

@@ -13,6 +13,7 @@ namespace appinfra::db {
 template <Connector C, class Clock = CoarseClock, class Stats = PoolStats>
 class NullPool : public QueuePool<C, Clock, Stats> {
  public:
+  static constexpr bool keeps_connections = false;
   NullPool(C connector, PoolOptions options) : QueuePool<C, Clock, Stats>(std::move(connector), adjust(options)) {}
 
  private:

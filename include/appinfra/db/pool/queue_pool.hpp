@@ -78,6 +78,8 @@ class QueuePool {
   using connection_type = typename C::connection_type;
   using clock_type = Clock;
   using stats_type = Stats;
+  /// Whether returned connections are kept (false for NullPool).
+  static constexpr bool keeps_connections = true;
 
  private:
   using rep = typename Clock::duration::rep;
@@ -243,17 +245,22 @@ class QueuePool {
       return true;
     }
 
-    rep expiry(rep now) const noexcept {
-      if (options.recycle.count() < 0) return 0;
-      // A cheap per-open random fraction: connections opened together expire apart.
-      std::uint64_t x = static_cast<std::uint64_t>(now) ^ (id << 32) ^ reinterpret_cast<std::uintptr_t>(this);
+    // A cheap random fraction in [0, 1), different for every call.
+    double random_fraction() const noexcept {
       static std::atomic<std::uint64_t> salt{0x9E3779B97F4A7C15ull};
-      x ^= salt.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);
-      x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+      std::uint64_t x = salt.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed) ^ (id << 32) ^
+                        static_cast<std::uint64_t>(ticks(Clock::now()));
+      x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;  // splitmix64's finaliser
       x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
       x ^= x >> 31;
-      const double u = static_cast<double>(x >> 11) / static_cast<double>(std::uint64_t{1} << 53);
-      const double age = options.recycle.count() * (1.0 - options.recycle_jitter * u);
+      return static_cast<double>(x >> 11) / static_cast<double>(std::uint64_t{1} << 53);
+    }
+
+    // When a connection opened at `now` is to be recycled: its maximum age less a
+    // random part of the jitter, so that connections opened together expire apart.
+    rep expiry(rep now) const noexcept {
+      if (options.recycle.count() < 0) return 0;
+      const double age = options.recycle.count() * (1.0 - options.recycle_jitter * random_fraction());
       return now + std::max<rep>(1, ticks(std::chrono::duration<double>(age)));
     }
 
@@ -440,7 +447,10 @@ class QueuePool {
                                               k.connector.name(), attempts, attempts == 1 ? "" : "s",
                                               detail::without_db(ex.what(), k.connector.name())));
           }
-          const auto delay = k.options.retry_delay * std::pow(2.0, attempt - 1);
+          // Exponential backoff with jitter (half to all of the step), so that
+          // processes restarted together do not retry in lockstep.
+          const double jitter = 0.5 + 0.5 * k.random_fraction();
+          const auto delay = k.options.retry_delay * std::pow(2.0, attempt - 1) * jitter;
           detail::log(k.connector.logger(), log::Level::warning,
                       "database '{}': connect attempt {} of {} failed ({}); retrying in {:.3f} s", k.connector.name(),
                       attempt, attempts, detail::without_db(ex.what(), k.connector.name()), delay.count());
@@ -499,7 +509,10 @@ class QueuePool {
       const auto pause = std::min<precise_clock::duration>(
           std::chrono::milliseconds(10) * (1 << std::min<std::size_t>(k.failed_attempts.load(), 6)),
           *deadline - precise_clock::now());
-      if (pause <= precise_clock::duration::zero()) throw timeout_error(k, true);
+      if (pause <= precise_clock::duration::zero()) {
+        k.stats.timed_out();
+        throw timeout_error(k, true);
+      }
       std::this_thread::sleep_for(pause);
     }
   }

@@ -15,8 +15,10 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -116,10 +118,23 @@ decltype(auto) param(const T& v) {
 }
 
 /// Runs `f` and translates libpqxx's exceptions into appinfra's, without the
-/// password. `invalidate()` is called when the connection is broken, so that the
-/// pool never hands it out again.
+/// password. `invalidate()` is called when the connection must not be used again:
+/// broken, ended by the server (57P01-57P03, 08xxx), or, for a read-write
+/// database, on a server that turned read-only (25006 after a failover).
 template <class F, class Invalidate>
-decltype(auto) translate(const std::string& database, const std::string& password, Invalidate&& invalidate, F&& f) {
+decltype(auto) translate(const std::string& database, const std::string& password, bool read_only_db,
+                         Invalidate&& invalidate, F&& f) {
+  const auto query_error = [&](const std::string& what, const std::string& state, const std::string& query) {
+    const db::Failure kind = db::classify(state);
+    if (kind == db::Failure::server_shutdown || kind == db::Failure::server_crashed ||
+        kind == db::Failure::server_starting || kind == db::Failure::connection_lost ||
+        (kind == db::Failure::read_only && !read_only_db))
+      invalidate();
+    return db::QueryError(fmt::format("database '{}': {} (SQLSTATE {}, {}){}{}", database, scrub(what, password), state,
+                                      db::to_string(kind), query.empty() ? "" : " in: ",
+                                      db::detail::normalize_sql(scrub(query, password))),
+                          state);
+  };
   try {
     return std::forward<F>(f)();
   } catch (const pqxx::broken_connection& e) {
@@ -127,22 +142,18 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
     throw db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password)));
   } catch (const pqxx::transaction_rollback& e) {
     // libpqxx 6 derives these from failure, not sql_error: they carry no SQLSTATE.
-    const char* state = dynamic_cast<const pqxx::serialization_failure*>(&e)   ? "40001"
-                        : dynamic_cast<const pqxx::deadlock_detected*>(&e)     ? "40P01"
+    const char* state = dynamic_cast<const pqxx::serialization_failure*>(&e)         ? "40001"
+                        : dynamic_cast<const pqxx::deadlock_detected*>(&e)           ? "40P01"
                         : dynamic_cast<const pqxx::statement_completion_unknown*>(&e) ? "40003"
                                                                                       : "40000";
     if (std::string_view(state) == "40003") invalidate();
-    throw db::QueryError(fmt::format("database '{}': {} (SQLSTATE {})", database, scrub(e.what(), password), state),
-                         state);
+    throw query_error(e.what(), state, "");
   } catch (const pqxx::in_doubt_error& e) {
     invalidate();
     throw db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
                                 database, scrub(e.what(), password)));
   } catch (const pqxx::sql_error& e) {
-    throw db::QueryError(fmt::format("database '{}': {} (SQLSTATE {}) in: {}", database,
-                                     scrub(e.what(), password), e.sqlstate(),
-                                     db::detail::normalize_sql(scrub(e.query(), password))),
-                         e.sqlstate());
+    throw query_error(e.what(), e.sqlstate(), e.query());
   } catch (const pqxx::usage_error& e) {
     throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
   } catch (const pqxx::conversion_error& e) {
@@ -154,6 +165,14 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
   }
 }
 
+/// PostgreSQL identifiers appinfra accepts for schemas and prepared statements.
+inline bool valid_identifier(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 63 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
 /// One pooled libpqxx connection (pqxx::connection cannot move, so it lives on the
 /// heap) and whether it may be left in a transaction.
 struct Handle {
@@ -161,7 +180,11 @@ struct Handle {
   /// A transaction may be open on it (a BEGIN through execute(), or native() use):
   /// reset() rolls back on return. Clean connections need no round trip.
   bool dirty = false;
+  /// Prepared statements declared on this connection (prepared by the server at
+  /// their first use). A new connection starts with none.
+  std::vector<std::string> prepared;
 };
+
 
 /// Opens connections to one PostgreSQL database; holds its query log.
 template <class L>
@@ -172,12 +195,79 @@ class Connector {
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name),
         password_(percent_decode(c.url.password())),
-        conninfo_(with_connect_timeout(c)),
+        conninfo_(conninfo(c)),
         target_(c.url.redacted()),
+        url_(c.url),
         read_only_(read_only),
+        setup_sql_(session_setup(c, read_only)),
         logger_(logger),
-        query_log_(logger, c.name, c.query_log_level()) {
-    if (c.create_db) ensure_database(c);
+        query_log_(logger, c.name, c.query_log_level(), c.query_log_params) {
+    if (c.create_db) ensure_database();
+  }
+
+  [[nodiscard]] bool read_only() const noexcept { return read_only_; }
+
+  /// Creates the database when it is missing, through the maintenance database.
+  /// Several processes may start at once: an advisory lock serialises them, and a
+  /// duplicate_database error from a racing creator counts as success.
+  void ensure_database() const {
+    const std::string dbname = percent_decode(url_.path());
+    if (dbname.empty())
+      throw db::ConfigError(name_, "create_db", "true",
+                            fmt::format("database '{}': key 'create_db' is true but url '{}' names no database",
+                                        name_, target_));
+    try {
+      pqxx::connection admin(admin_conninfo());
+      no_reactivation(admin);
+      pqxx::nontransaction t(admin);
+      t.exec("SELECT pg_advisory_lock(hashtext('appinfra.create_db'))");
+      if (t.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", dbname).empty()) {
+        try {
+          t.exec("CREATE DATABASE " + admin.quote_name(dbname));
+          db::detail::log(logger_, log::Level::info, "database '{}': created database {}", name_, dbname);
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != "42P04") throw;  // 42P04: duplicate_database
+        }
+      }
+      t.exec("SELECT pg_advisory_unlock(hashtext('appinfra.create_db'))");
+    } catch (const pqxx::failure& e) {
+      throw db::ConnectionError(fmt::format("database '{}': create_db: cannot create database '{}' on {}: {}", name_,
+                                            dbname, target_, scrub(e.what(), password_)));
+    }
+  }
+
+  /// Registers a prepared statement for every connection of this database.
+  /// Throws UsageError for a bad name, or a name registered with another text.
+  void prepare(const std::string& name, const std::string& sql) {
+    if (!valid_identifier(name))
+      throw db::UsageError(fmt::format("database '{}': invalid prepared statement name '{}' (expected [a-z][a-z0-9_]*)",
+                                       name_, name));
+    std::lock_guard lock(prepared_->mutex);
+    for (const auto& [n, text] : prepared_->statements)
+      if (n == name) {
+        if (text != sql)
+          throw db::UsageError(
+              fmt::format("database '{}': prepared statement '{}' is already registered with another text", name_, name));
+        return;
+      }
+    prepared_->statements.emplace_back(name, sql);
+  }
+
+  /// Declares `name` on connection `h` if it is not yet; throws UsageError for an
+  /// unknown name.
+  void declare(Handle& h, const std::string& name) const {
+    for (const auto& p : h.prepared)
+      if (p == name) return;
+    std::string sql;
+    {
+      std::lock_guard lock(prepared_->mutex);
+      for (const auto& [n, text] : prepared_->statements)
+        if (n == name) sql = text;
+    }
+    if (sql.empty())
+      throw db::UsageError(fmt::format("database '{}': no prepared statement named '{}' (call prepare() first)", name_, name));
+    h.pq->prepare(name, sql);
+    h.prepared.push_back(name);
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -188,19 +278,26 @@ class Connector {
   /// One connection attempt (the pool retries). Throws ConnectionError naming the
   /// database and the url without its password.
   [[nodiscard]] Handle open() const {
+    std::unique_ptr<pqxx::connection> c;
+    bool server_read_only = false;
     try {
-      auto c = std::make_unique<pqxx::connection>(conninfo_);
+      c = std::make_unique<pqxx::connection>(conninfo_);
       no_reactivation(*c);
-      if (read_only_) {
-        // Also the default for autocommit statements; sessions say READ ONLY themselves.
-        pqxx::nontransaction t(*c);
-        t.exec("SET default_transaction_read_only = on");
-      }
-      return Handle{std::move(c), false};
+      // One round trip: the session's settings, and for a read-write database the
+      // server's role.
+      pqxx::nontransaction t(*c);
+      const pqxx::result r = t.exec(setup_sql_);
+      server_read_only = !read_only_ && r[0][0].as<bool>();
     } catch (const pqxx::failure& e) {
       throw db::ConnectionError(
           fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), password_)));
     }
+    if (server_read_only)
+      throw db::ReadOnlyServerError(fmt::format("database '{}': the server at {} is read-only (in recovery, or "
+                                            "default_transaction_read_only is on); a read-write database needs the "
+                                            "primary",
+                                            name_, target_));
+    return Handle{std::move(c), false, {}};
   }
 
   /// Without a round trip: is the socket still open, with nothing but benign
@@ -215,18 +312,25 @@ class Connector {
     const ssize_t n = ::recv(fd, &type, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0) return false;                                                     // closed by the server
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;  // nothing waiting
-    if (type == 'N' || type == 'A' || type == 'S') return true;  // notice, notification, parameter
-    if (type == 'E') return false;                               // an error out of band: terminated
+    if (type == 'N' || type == 'A') return true;  // a notice or a notification
+    if (type == 'E') return false;                // an error out of band: terminated
+    // 'S', a parameter changed (default_transaction_read_only after a failover, say),
+    // or anything unrecognised: ask the server.
     return ping(h);
   }
 
-  /// A `SELECT 1` round trip on a connection that libpq still thinks is open.
+  /// A round trip on a connection that libpq still thinks is open: `SELECT 1`, or
+  /// for a read-write database the role check, which a `SELECT 1` would pass on a
+  /// server that turned read-only after a failover.
   bool ping(Handle& h) const noexcept {
     if (!h.pq || !h.pq->is_open()) return false;
     try {
       pqxx::nontransaction t(*h.pq);
-      t.exec("SELECT 1");
-      return true;
+      if (read_only_) {
+        t.exec("SELECT 1");
+        return true;
+      }
+      return !t.exec(role_sql)[0][0].as<bool>();
     } catch (...) {
       return false;
     }
@@ -247,7 +351,7 @@ class Connector {
   }
 
   void round_trip(Handle& h) const {
-    translate(name_, password_, [] {}, [&] {
+    translate(name_, password_, read_only_, [] {}, [&] {
       pqxx::nontransaction t(*h.pq);
       t.exec("SELECT 1");
     });
@@ -264,49 +368,58 @@ class Connector {
 #pragma GCC diagnostic pop
   }
 
-  // Without connect_timeout, libpq waits for an unreachable host as long as TCP does.
-  static std::string with_connect_timeout(const db::DatabaseConfig& c) {
-    const std::string& text = c.url.text();
-    if (text.find("connect_timeout=") != std::string::npos) return text;
-    const long seconds = std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())));
-    return text + (c.url.query().empty() ? "?" : "&") + "connect_timeout=" + std::to_string(seconds);
+  // True when the server cannot take writes: in recovery (a standby) or with
+  // default_transaction_read_only on.
+  static constexpr const char* role_sql =
+      "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
+
+  static std::string session_setup(const db::DatabaseConfig& c, bool read_only) {
+    std::string sql;
+    // Also the default for autocommit statements; sessions say READ ONLY themselves.
+    if (read_only) sql += "SET default_transaction_read_only = on; ";
+    if (c.statement_timeout)
+      sql += fmt::format("SET statement_timeout = {}; ", static_cast<long long>(c.statement_timeout->count() * 1000.0));
+    return sql + (read_only ? "SELECT false" : role_sql);
   }
 
-  // Creates the database when it is missing, through the maintenance database.
-  // Several processes may start at once: an advisory lock serialises them, and a
-  // duplicate_database error from a racing creator counts as success.
-  void ensure_database(const db::DatabaseConfig& c) const {
-    const std::string dbname = percent_decode(c.url.path());
-    if (dbname.empty())
-      throw db::ConfigError(c.name, "create_db", "true",
-                            fmt::format("database '{}': key 'create_db' is true but url '{}' names no database",
-                                        c.name, c.url.redacted()));
-    try {
-      pqxx::connection admin(c.url.with_path("postgres"));
-      no_reactivation(admin);
-      pqxx::nontransaction t(admin);
-      t.exec("SELECT pg_advisory_lock(hashtext('appinfra.create_db'))");
-      if (t.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", dbname).empty()) {
-        try {
-          t.exec("CREATE DATABASE " + admin.quote_name(dbname));
-          db::detail::log(logger_, log::Level::info, "database '{}': created database {}", c.name, dbname);
-        } catch (const pqxx::sql_error& e) {
-          if (e.sqlstate() != "42P04") throw;  // 42P04: duplicate_database
-        }
-      }
-      t.exec("SELECT pg_advisory_unlock(hashtext('appinfra.create_db'))");
-    } catch (const pqxx::failure& e) {
-      throw db::ConnectionError(fmt::format("database '{}': create_db: cannot create database '{}' on {}: {}", c.name,
-                                            dbname, c.url.redacted(), scrub(e.what(), password_)));
+  // The url as given, plus what it does not say: connect_timeout (without it libpq
+  // waits for an unreachable host as long as TCP does) and TCP keepalives (a dead
+  // peer is noticed in about two minutes, not hours). Multi-host lists and
+  // target_session_attrs pass through to libpq untouched.
+  static std::string conninfo(const db::DatabaseConfig& c) {
+    std::string text = c.url.text();
+    const auto add = [&](std::string_view key, const std::string& value) {
+      if (text.find(std::string(key) + "=") != std::string::npos) return;
+      text += (text.find('?') == std::string::npos ? "?" : "&") + std::string(key) + "=" + value;
+    };
+    add("connect_timeout", std::to_string(std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())))));
+    if (c.keepalives) {
+      add("keepalives", "1");
+      add("keepalives_idle", "60");
+      add("keepalives_interval", "10");
+      add("keepalives_count", "6");
     }
+    return text;
+  }
+
+  std::string admin_conninfo() const {
+    const std::string admin = url_.with_path("postgres");
+    return admin + (admin.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=10";
   }
 
   std::string name_;
   std::string password_;
   std::string conninfo_;
   std::string target_;
+  db::Url url_;
   bool read_only_;
+  std::string setup_sql_;
   L logger_;
+  struct Prepared {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> statements;  // name, text
+  };
+  std::unique_ptr<Prepared> prepared_ = std::make_unique<Prepared>();  // keeps the connector movable
   db::detail::QueryLog<L> query_log_;
 };
 
