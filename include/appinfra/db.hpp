@@ -23,6 +23,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
 #include <appinfra/db/manager.hpp>
+#include <appinfra/db/migrations.hpp>
 #include <appinfra/db/ordered_map.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/static_manager.hpp>

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -172,6 +173,9 @@ struct DatabaseConfig {
   std::optional<Seconds> statement_timeout;  ///< set on every connection when given
   bool keepalives = true;                    ///< TCP keepalives, unless the url sets them
   bool query_log_params = false;             ///< log parameter values (redacted otherwise)
+  // Migrations (PostgreSQL): created before the migrations run.
+  std::vector<std::string> extensions;  ///< CREATE EXTENSION IF NOT EXISTS each; names [a-z][a-z0-9_-]*
+  std::string schema;                   ///< CREATE SCHEMA IF NOT EXISTS; name [a-z][a-z0-9_]*
 
   /// The largest number of seconds any duration option takes (about 115 days).
   static constexpr double max_seconds = 1e7;
@@ -182,7 +186,7 @@ struct DatabaseConfig {
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
       "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
       "pre_ping_window", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning", "statement_timeout",
-      "keepalives", "query_log_params"};
+      "keepalives", "query_log_params", "extensions", "schema"};
 
   /// Level at which statements are logged, or Level::off.
   [[nodiscard]] log::Level query_log_level() const noexcept {
@@ -250,6 +254,26 @@ struct DatabaseConfig {
       c.statement_timeout = Seconds(c.number(options, "statement_timeout", 0.0, 0.0, false));
     c.keepalives = c.boolean(options, "keepalives", c.keepalives);
     c.query_log_params = c.boolean(options, "query_log_params", c.query_log_params);
+    if (const Value* v = options.find("extensions")) {
+      // A comma-separated list: "pgcrypto, uuid-ossp".
+      const std::string list = c.text(*v, "extensions");
+      std::size_t start = 0;
+      while (start <= list.size()) {
+        const std::size_t end = std::min(list.find(',', start), list.size());
+        std::string name = list.substr(start, end - start);
+        name.erase(0, name.find_first_not_of(' '));
+        name.erase(name.find_last_not_of(' ') + 1);
+        if (!name.empty()) {
+          if (!identifier(name, true)) throw c.bad("extensions", *v, fmt::format("'{}' is not a valid extension name", name));
+          c.extensions.push_back(name);
+        }
+        start = end + 1;
+      }
+    }
+    if (const Value* v = options.find("schema")) {
+      c.schema = c.text(*v, "schema");
+      if (!identifier(c.schema, false)) throw c.bad("schema", *v, "expected a name matching [a-z][a-z0-9_]*");
+    }
     if (c.readonly && c.create_db)
       throw ConfigError(c.name, "create_db", "true",
                         fmt::format("database '{}': key 'create_db' is true but 'readonly' is true too: "
@@ -259,6 +283,14 @@ struct DatabaseConfig {
   }
 
  private:
+  // [a-z][a-z0-9_]*, with '-' too for extension names (uuid-ossp).
+  static bool identifier(std::string_view name, bool dash) noexcept {
+    if (name.empty() || name.size() > 63 || name[0] < 'a' || name[0] > 'z') return false;
+    for (char ch : name)
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || (dash && ch == '-'))) return false;
+    return true;
+  }
+
   [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
     return ConfigError(name, std::string(key), v.display(key),
                        fmt::format("database '{}': key '{}' has invalid value {}: {}", name, key,

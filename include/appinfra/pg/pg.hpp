@@ -9,6 +9,7 @@
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/log/logger.hpp>
@@ -306,6 +307,33 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     return Session(this->pool_.acquire(where), std::string(schema));
   }
 
+  /// Applies the pending migrations, in version order, each in its own
+  /// transaction with its record in `schema_migrations` (version, name, checksum,
+  /// time). Before them: the configured schema and extensions, then the before
+  /// hooks; after them, the after hooks. Processes migrating at once are serialised
+  /// by an advisory lock: each migration is applied exactly once. Throws
+  /// MigrationError naming the migration that failed (it is rolled back, earlier
+  /// ones stay) or one edited after it was applied (nothing is applied then).
+  /// Read-write databases only: PG<ReadOnly> has no migrate().
+  db::MigrateResult migrate(const db::Migrations& m, db::MigrateOptions o = {},
+                            std::source_location where = std::source_location::current())
+    requires(!A::read_only)
+  {
+    auto c = connect(where);
+    db::detail::MigrationRunner runner(c, MigrationDialect{&this->config()}, this->name());
+    return runner.migrate(m, o);
+  }
+
+  /// Where each given (and each recorded but unknown) migration stands.
+  std::vector<db::MigrationState> migration_status(const db::Migrations& m,
+                                                   std::source_location where = std::source_location::current())
+    requires(!A::read_only)
+  {
+    auto c = connect(where);
+    db::detail::MigrationRunner runner(c, MigrationDialect{&this->config()}, this->name());
+    return runner.status(m);
+  }
+
   /// Runs `f(session)` in a transaction and commits; when the server aborts it
   /// with a serialization failure (40001) or a deadlock (40P01), runs the whole
   /// function again in a new transaction, at most `max_attempts` times in all. Any
@@ -336,6 +364,19 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   }
 
  private:
+  // How migrations lock and prepare on PostgreSQL.
+  struct MigrationDialect {
+    const db::DatabaseConfig* config;
+    static constexpr std::string_view begin = "BEGIN";
+    static constexpr std::string_view now = "now()::text";
+    static void lock(Connection& c) { c.execute("SELECT pg_advisory_lock(hashtext('appinfra.migrations'))"); }
+    static void unlock(Connection& c) { c.execute("SELECT pg_advisory_unlock(hashtext('appinfra.migrations'))"); }
+    void setup(Connection& c) const {
+      if (!config->schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS \"" + config->schema + "\"");
+      for (const auto& e : config->extensions) c.execute("CREATE EXTENSION IF NOT EXISTS \"" + e + "\"");
+    }
+  };
+
   static db::DatabaseConfig with_level(db::DatabaseConfig c, log::Level level) {
     c.query_lg_level = level;
     return c;

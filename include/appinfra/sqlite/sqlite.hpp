@@ -9,6 +9,7 @@
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
 #include <appinfra/db/pool/static_pool.hpp>
 #include <appinfra/db/result.hpp>
@@ -53,7 +54,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   /// Opens the database (one connection, kept in the pool). Throws ConfigError
   /// for a bad url, ConnectionError when the file cannot be opened.
   SQLite(const L& logger, db::DatabaseConfig config)
-      : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), pool_options(config)) {}
+      : Base(logger, checked(config), detail::Connector<L>(logger, config, A::read_only), pool_options(config)) {}
 
   /// A pooled connection in autocommit mode. Move-only; gives the connection back
   /// when destroyed or close()d.
@@ -167,6 +168,31 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     bool aborted_ = false;  // SQLite ended the transaction after an error
   };
 
+  /// Applies the pending migrations, in version order, each in its own BEGIN
+  /// EXCLUSIVE transaction with its record in `schema_migrations`; the exclusive
+  /// lock serialises processes migrating at once, so each migration is applied
+  /// exactly once. Hooks run before and after. Throws MigrationError naming the
+  /// migration that failed (rolled back; earlier ones stay) or one edited after it
+  /// was applied. Read-write databases only.
+  db::MigrateResult migrate(const db::Migrations& m, db::MigrateOptions o = {},
+                            std::source_location where = std::source_location::current())
+    requires(!A::read_only)
+  {
+    auto c = connect(where);
+    db::detail::MigrationRunner runner(c, MigrationDialect{}, this->name());
+    return runner.migrate(m, o);
+  }
+
+  /// Where each given (and each recorded but unknown) migration stands.
+  std::vector<db::MigrationState> migration_status(const db::Migrations& m,
+                                                   std::source_location where = std::source_location::current())
+    requires(!A::read_only)
+  {
+    auto c = connect(where);
+    db::detail::MigrationRunner runner(c, MigrationDialect{}, this->name());
+    return runner.status(m);
+  }
+
   /// `where` is recorded for pool diagnostics (leave the default).
   [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
     return Connection(this->pool_.acquire(where));
@@ -176,6 +202,24 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   }
 
  private:
+  // How migrations lock on SQLite: BEGIN EXCLUSIVE is the lock.
+  struct MigrationDialect {
+    static constexpr std::string_view begin = "BEGIN EXCLUSIVE";
+    static constexpr std::string_view now = "datetime('now')";
+    static void lock(Connection&) {}
+    static void unlock(Connection&) {}
+    static void setup(Connection&) {}
+  };
+
+  static db::DatabaseConfig checked(db::DatabaseConfig c) {
+    if (!c.extensions.empty() || !c.schema.empty())
+      throw db::ConfigError(c.name, c.schema.empty() ? "extensions" : "schema", "",
+                            fmt::format("database '{}': key '{}' is for PostgreSQL; SQLite has no {}", c.name,
+                                        c.schema.empty() ? "extensions" : "schema",
+                                        c.schema.empty() ? "extensions" : "schemas"));
+    return c;
+  }
+
   // An in-memory database gets StaticPool's options whatever the pool policy:
   // closing or adding a connection would lose or split the database.
   static db::PoolOptions pool_options(const db::DatabaseConfig& c) {

@@ -7,6 +7,7 @@
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
+#include <appinfra/db/migrations.hpp>
 #include <appinfra/db/ordered_map.hpp>
 #include <appinfra/db/stats.hpp>
 
@@ -17,6 +18,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -128,6 +130,28 @@ class ManagerBase {
 
   /// Health of one database; an unknown name gives an empty report.
   [[nodiscard]] HealthReport health_check(std::string_view name) { return health(&name); }
+
+  /// Migrates every available read-write database with `m` (a read-only backend
+  /// has no migrate(): it is skipped, by its type). Every database is tried; if
+  /// any failed, throws MigrationError naming each failure after the others ran.
+  /// Returns what was applied, by database.
+  OrderedMap<MigrateResult> migrate(const Migrations& m, MigrateOptions o = {}) {
+    OrderedMap<MigrateResult> out;
+    std::string errors;
+    derived().for_each_entry([&](EntryState& s, auto* backend) {
+      using B = std::remove_pointer_t<decltype(backend)>;
+      if constexpr (requires(B& b) { b.migrate(m, o); }) {
+        if (backend == nullptr || !s.available()) return;
+        try {
+          out.insert_or_assign(s.name, backend->migrate(m, o));
+        } catch (const std::exception& e) {
+          errors += fmt::format("{}{}", errors.empty() ? "" : "; ", e.what());
+        }
+      }
+    });
+    if (!errors.empty()) throw MigrationError("migrate failed: " + errors, 0, "");
+    return out;
+  }
 
   /// Closes every pool: stops handing out connections, waits up to `timeout`
   /// (altogether, not per database) for checked-out ones to come back, then closes
