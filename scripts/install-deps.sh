@@ -8,6 +8,7 @@ packages=(
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
   postgresql postgresql-common
+  python3-sqlalchemy python3-psycopg2 python3-matplotlib
 )
 
 missing=()

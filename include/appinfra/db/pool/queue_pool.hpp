@@ -274,7 +274,7 @@ class QueuePool {
     // waiter (who opens a new one) or back to empty. Returns true when the caller
     // must delete the core (the pool is gone and this was its last connection);
     // after a true or a false, `this` is not touched again by this call.
-    bool discard(Entry& e) noexcept {
+    [[gnu::noinline]] bool discard(Entry& e) noexcept {
       e.conn.reset();
       return free_entry(e);
     }
@@ -314,6 +314,10 @@ class QueuePool {
 
     // Idle timeout and hold warnings, at most every quarter of the shorter period.
     void housekeeping(rep now) noexcept {
+      if (now >= next_housekeeping.load(std::memory_order_relaxed)) [[unlikely]]
+        housekeeping_due(now);
+    }
+    [[gnu::noinline]] void housekeeping_due(rep now) noexcept {
       rep due = next_housekeeping.load(std::memory_order_relaxed);
       if (now < due) return;
       const double idle_s = options.idle_timeout.count(), hold_s = options.hold_warning.count();
@@ -473,6 +477,32 @@ class QueuePool {
   /// options().timeout. `where` is recorded for diagnostics (leave the default).
   /// Throws PoolTimeoutError (saturated or unreachable) or ClosedError.
   [[nodiscard]] Handle acquire(std::source_location where = std::source_location::current()) {
+    // The common case, small enough to inline: nobody waits, an idle connection is
+    // there, and it needs no round trip. Everything else is acquire_slow().
+    Core& k = *core_;
+    if (k.waiters.load(std::memory_order_seq_cst) == 0 && !k.closed.load(std::memory_order_relaxed)) {
+      if (Entry* e = k.take_idle()) {
+        const rep now = ticks(Clock::now());
+        if (fresh(k, *e, now)) return hand(k, *e, now, where, 0);
+        return acquire_slow(where, e);
+      }
+    }
+    return acquire_slow(where, nullptr);
+  }
+
+ private:
+  // Usable without a round trip: not due for recycling, and with pre_ping, alive
+  // and idle for less than pre_ping_window.
+  static bool fresh(Core& k, Entry& e, rep now) noexcept {
+    return (e.expires == 0 || now < e.expires) &&
+           (!k.options.pre_ping ||
+            (now - e.returned_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_window) &&
+             k.connector.alive(*e.conn)));
+  }
+
+  // Everything acquire() does not do inline: checking `first` (an idle entry taken
+  // already, or null) fully, opening, waiting, retrying, timing out.
+  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry* first) {
     Core& k = *core_;
     std::uint64_t waited_since = 0;  // statistics: when this caller started to wait, if it did
     const auto waiting = [&] {
@@ -481,11 +511,11 @@ class QueuePool {
     };
     std::optional<precise_clock::time_point> deadline;
     for (;;) {
-      if (k.closed.load(std::memory_order_acquire))
-        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
-      Entry* e = nullptr;
+      Entry* e = std::exchange(first, nullptr);
       bool must_open = false;
-      if (k.waiters.load(std::memory_order_seq_cst) == 0) {
+      if (e == nullptr && k.closed.load(std::memory_order_acquire))
+        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
+      if (e == nullptr && k.waiters.load(std::memory_order_seq_cst) == 0) {
         e = k.take_idle();
         if (e == nullptr && (e = k.reserve_empty()) != nullptr) must_open = true;
       }
@@ -517,6 +547,7 @@ class QueuePool {
     }
   }
 
+ public:
   /// A snapshot of the pool: each connection counted once.
   [[nodiscard]] PoolStatus status() const {
     const Core& k = *core_;
@@ -610,11 +641,8 @@ class QueuePool {
     const rep now = ticks(Clock::now());
     if constexpr (Stats::enabled)
       if (e.precise_acquired != 0) k.stats.held(precise_now() - e.precise_acquired);
-    if (e.warned.load(std::memory_order_relaxed))
-      detail::log(k.connector.logger(), log::Level::warning,
-                  "database '{}': connection #{} returned after {:.1f} s, acquired at {}", k.connector.name(),
-                  k.index(e), seconds(now - e.acquired_at.load(std::memory_order_relaxed)),
-                  detail::where_text(e.where.load(std::memory_order_relaxed)));
+    if (e.warned.load(std::memory_order_relaxed)) [[unlikely]]
+      log_late_return(k, e, now);
     if (!broken && !k.connector.reset(*e.conn)) broken = true;
     if (broken) k.stats.invalidated();
     if (broken || k.closed.load(std::memory_order_seq_cst) ||
@@ -627,8 +655,15 @@ class QueuePool {
     return false;
   }
 
+  [[gnu::noinline]] static void log_late_return(Core& k, Entry& e, rep now) noexcept {
+    detail::log(k.connector.logger(), log::Level::warning,
+                "database '{}': connection #{} returned after {:.1f} s, acquired at {}", k.connector.name(), k.index(e),
+                seconds(now - e.acquired_at.load(std::memory_order_relaxed)),
+                detail::where_text(e.where.load(std::memory_order_relaxed)));
+  }
+
   // Waits, first come first served, for an entry: {entry, must_open}.
-  std::pair<Entry*, bool> wait(precise_clock::time_point deadline) {
+  [[gnu::noinline]] std::pair<Entry*, bool> wait(precise_clock::time_point deadline) {
     Core& k = *core_;
     std::unique_lock lock(k.mutex);
     k.waiters.fetch_add(1, std::memory_order_seq_cst);
@@ -672,7 +707,7 @@ class QueuePool {
     return {w.entry, w.must_open};
   }
 
-  static PoolTimeoutError timeout_error(Core& k, bool unreachable) {
+  [[gnu::noinline]] static PoolTimeoutError timeout_error(Core& k, bool unreachable) {
     const double waited = k.options.timeout.count();
     if (unreachable) {
       std::string last;

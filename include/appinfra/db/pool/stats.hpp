@@ -86,7 +86,7 @@ struct NoStats {
 class PoolStats {
  public:
   static constexpr bool enabled = true;
-  static constexpr unsigned hold_sample = 16;
+  static constexpr unsigned hold_sample = 64;
 
   void waited(std::uint64_t ns) noexcept {
     Shard& s = shard();

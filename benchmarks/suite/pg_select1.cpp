@@ -1,0 +1,178 @@
+// SELECT 1 throughput against a live PostgreSQL, for scripts/bench.sh.
+//
+//   pg_select1 MODE THREADS SECONDS [URL]      (URL defaults to $DATABASE_URL)
+//
+// MODE:
+//   appinfra           a full checkout + execute("SELECT 1") + return per query, through
+//                      db::Manager<pg::PG<>> with pool_pre_ping on (what a service does)
+//   raw                libpqxx 6 on one connection held by each thread:
+//                      pqxx::nontransaction + exec("SELECT 1") per query
+//   newconn            a new pqxx::connection per query
+//   appinfra_pipeline  a pooled checkout + pipeline(100 x "SELECT 1") + return per batch
+//   raw_pipeline       libpqxx's own pqxx::pipeline of 100 "SELECT 1" on a held connection
+//
+// Prints one JSON line: {"mode", "threads", "seconds", "ops", "per_second"}, where an op
+// is one statement (a batch counts 100).
+
+#include <appinfra/db.hpp>
+#include <appinfra/pg.hpp>
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace appinfra;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kBatch = 100;
+
+// Runs `threads` workers; each calls setup() once (not timed), then `op()` until the
+// deadline; op returns how many statements it ran. Returns {ops, seconds}.
+struct Outcome {
+  long long ops;
+  double seconds;
+};
+
+template <class MakeWorker>
+Outcome drive(int threads, double seconds, MakeWorker make_worker) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false}, stop{false};
+  std::vector<long long> counts(threads, 0);
+  std::vector<std::thread> pool;
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mutex;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      try {
+        std::function<int()> op = make_worker();
+        op();  // warm: the connection is open and the first statement answered
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        long long n = 0;
+        while (!stop.load(std::memory_order_relaxed)) n += op();
+        counts[i] = n;
+      } catch (const std::exception& e) {
+        {
+          std::lock_guard lk(error_mutex);
+          error = e.what();
+        }
+        failed = true;
+        ready.fetch_add(1);
+      }
+    });
+  }
+  while (ready.load() < threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto t0 = Clock::now();
+  go.store(true, std::memory_order_release);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : pool) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (failed) throw std::runtime_error(error);
+  long long total = 0;
+  for (auto c : counts) total += c;
+  return {total, elapsed};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s appinfra|raw|newconn|appinfra_pipeline|raw_pipeline THREADS SECONDS [URL]\n",
+                 argv[0]);
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const int threads = std::atoi(argv[2]);
+  const double seconds = std::atof(argv[3]);
+  const char* env = std::getenv("DATABASE_URL");
+  const std::string url = argc > 4 ? argv[4] : (env != nullptr ? env : "");
+  if (url.empty() || threads < 1 || seconds <= 0) throw std::runtime_error("need a url, threads >= 1, seconds > 0");
+
+  Outcome out{};
+  if (mode == "appinfra" || mode == "appinfra_pipeline") {
+    auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
+    db::Manager<pg::PG<>> manager(logger, {{"bench", {{"url", url},
+                                                      {"pool_pre_ping", true},
+                                                      {"pool_size", std::max(5, threads)}}}});
+    manager.setup();
+    auto& database = manager.db("bench");
+    if (mode == "appinfra") {
+      out = drive(threads, seconds, [&] {
+        return std::function<int()>([&] {
+          auto r = database.connect().execute("SELECT 1");  // checkout, execute, return
+          if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+          return 1;
+        });
+      });
+    } else {
+      auto& pg = database.get<pg::PG<>>();
+      const std::vector<std::string> batch(kBatch, "SELECT 1");
+      out = drive(threads, seconds, [&] {
+        return std::function<int()>([&] {
+          auto rs = pg.connect().pipeline(batch);
+          if (rs.size() != kBatch) throw std::runtime_error("pipeline gave too few results");
+          return kBatch;
+        });
+      });
+    }
+    manager.close_all();
+  } else if (mode == "raw") {
+    out = drive(threads, seconds, [&] {
+      auto c = std::make_shared<pqxx::connection>(url);
+      return std::function<int()>([c] {
+        pqxx::nontransaction t(*c);
+        auto r = t.exec("SELECT 1");
+        if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+        return 1;
+      });
+    });
+  } else if (mode == "newconn") {
+    out = drive(threads, seconds, [&] {
+      return std::function<int()>([&] {
+        pqxx::connection c(url);
+        pqxx::nontransaction t(c);
+        auto r = t.exec("SELECT 1");
+        if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+        return 1;
+      });
+    });
+  } else if (mode == "raw_pipeline") {
+    out = drive(threads, seconds, [&] {
+      auto c = std::make_shared<pqxx::connection>(url);
+      return std::function<int()>([c] {
+        pqxx::nontransaction t(*c);
+        pqxx::pipeline p(t);
+        std::vector<pqxx::pipeline::query_id> ids;
+        ids.reserve(kBatch);
+        for (int i = 0; i < kBatch; ++i) ids.push_back(p.insert("SELECT 1"));
+        p.complete();
+        for (auto id : ids)
+          if (p.retrieve(id).size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+        return kBatch;
+      });
+    });
+  } else {
+    throw std::runtime_error("unknown mode " + mode);
+  }
+  std::printf("{\"mode\": \"%s\", \"threads\": %d, \"seconds\": %.3f, \"ops\": %lld, \"per_second\": %.1f}\n",
+              mode.c_str(), threads, out.seconds, out.ops, static_cast<double>(out.ops) / out.seconds);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "pg_select1: %s\n", e.what());
+  return 1;
+}

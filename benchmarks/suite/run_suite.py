@@ -1,0 +1,367 @@
+#!/usr/bin/python3
+"""The benchmark suite's driver: scripts/bench.sh runs it inside a throwaway
+PostgreSQL cluster (pg_virtualenv) with DATABASE_URL set, after building
+build-bench. It measures everything side by side in the same run, in rounds
+(every measurement once per round, so that drift hits all alike), takes medians,
+and writes benchmarks/results/results.md, results.svg and results.json.
+
+    /usr/bin/python3 benchmarks/suite/run_suite.py BUILD_DIR [--runs N] [--seconds S]
+
+Ratios are the median of the per-round ratios (appinfra / peer of the same round).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+PYTHON = "/usr/bin/python3"  # Debian's python3, to which python3-sqlalchemy belongs
+THREADS = (1, 4)
+BATCH = 100
+COMPILE_RUNS = 3
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def json_line(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --- measurements ------------------------------------------------------------
+
+def select1_clients(build, seconds, script):
+    """name -> (threads -> command, parser); each gives statements (queries) per second."""
+    exe = os.path.join(build, "benchmarks", "suite", "pg_select1")
+
+    def ours(mode, n):
+        return ([exe, mode, str(n), str(seconds)], lambda out: json_line(out)["per_second"])
+
+    def pgbench(mode, n):
+        cmd = ["pgbench", "-n", "-f", script, "-c", str(n), "-j", str(n), "-T", str(seconds), "-M", mode]
+        return (cmd, lambda out: float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1)))
+
+    def sqlalchemy(n):
+        return ([PYTHON, os.path.join(ROOT, "benchmarks", "suite", "sqlalchemy_select1.py"), str(n), str(seconds)],
+                lambda out: json_line(out)["per_second"])
+
+    m = {}
+    for n in THREADS:
+        m[("appinfra", n)] = ours("appinfra", n)
+        m[("raw_libpqxx", n)] = ours("raw", n)
+        m[("pgbench_simple", n)] = pgbench("simple", n)
+        m[("pgbench_prepared", n)] = pgbench("prepared", n)
+        m[("sqlalchemy", n)] = sqlalchemy(n)
+        m[("new_connection", n)] = ours("newconn", n)
+    m[("appinfra_pipeline", 1)] = ours("appinfra_pipeline", 1)
+    m[("raw_libpqxx_pipeline", 1)] = ours("raw_pipeline", 1)
+    return m
+
+
+def db_rounds(build, runs, seconds):
+    script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    script.write("SELECT 1;\n")
+    script.close()
+    clients = select1_clients(build, seconds, script.name)
+    rounds = {k: [] for k in clients}
+    try:
+        for r in range(runs):
+            log(f"database round {r + 1}/{runs} ({len(clients)} measurements of {seconds} s)")
+            for key, (cmd, parse) in clients.items():
+                value = parse(run(cmd))
+                rounds[key].append(value)
+    finally:
+        os.unlink(script.name)
+    return rounds
+
+
+def pool_bench(build):
+    log("pool acquire/release (pool_bench, 3 repetitions)")
+    out = run([os.path.join(build, "benchmarks", "pool_bench"), "--benchmark_repetitions=3",
+               "--benchmark_report_aggregates_only=true", "--benchmark_format=json"])
+    res = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            name = b["run_name"].split("/")[0]
+            res[(name, int(b["threads"]))] = b["items_per_second"]
+    return res
+
+
+def compile_bench(runs):
+    log(f"compile time and size ({runs} runs each)")
+    tmp = tempfile.mkdtemp()
+    libs = ["-lpqxx", "-lpq", "-lsqlite3", "-lfmt"]
+    programs = {
+        "quickstart": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+                       os.path.join(ROOT, "examples", "basic_usage.cpp")],
+        "hello_libpqxx": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+                          os.path.join(ROOT, "benchmarks", "suite", "hello_pqxx.cpp")],
+    }
+    times = {k: [] for k in programs}
+    sizes = {}
+    try:
+        for _ in range(runs):
+            for name, cmd in programs.items():
+                out = os.path.join(tmp, name)
+                t0 = time.perf_counter()
+                run(cmd + ["-o", out] + libs)
+                times[name].append(time.perf_counter() - t0)
+        for name in programs:
+            out = os.path.join(tmp, name)
+            run(["strip", out])
+            sizes[name] = os.path.getsize(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return times, sizes
+
+
+# --- report ----------------------------------------------------------------------
+
+def median_ratio(a, b):
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+def verdict(ratio, target, at_least=True):
+    if target is None:
+        return "no target"
+    if at_least:
+        if ratio >= target:
+            return "PASS"
+        return f"MISS: {(1 - ratio / target) * 100:.0f}% short of {target:g}x"
+    if ratio <= target:
+        return "PASS"
+    return f"MISS: {(ratio / target - 1) * 100:.0f}% over {target:g}x"
+
+
+def fmt_rate(x):
+    if x >= 1e6:
+        return f"{x / 1e6:.1f} M"
+    return f"{x:,.0f}"
+
+
+def versions():
+    def first(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except Exception:  # noqa: BLE001
+            return "?"
+
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import sqlalchemy
+        sqla = sqlalchemy.__version__
+    except ImportError:
+        sqla = "?"
+    commit = first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "cpu": f"{cpu}, {os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable)",
+        "os": platform.platform(),
+        "compiler": first(["g++", "--version"]),
+        "postgresql": first(["pgbench", "--version"]),
+        "libpqxx": first(["pkg-config", "--modversion", "libpqxx"]),
+        "sqlalchemy": sqla,
+    }
+
+
+def report(rounds, pool, ctimes, csizes, runs, seconds):
+    rows = []  # (section, measurement, threads, ours, peer, ratio, target, at_least, unit)
+
+    def med(k):
+        return statistics.median(rounds[k])
+
+    for n in THREADS:
+        a = ("appinfra", n)
+        for peer, label, target in [
+            ("raw_libpqxx", "raw libpqxx 6, one held connection per thread", 0.95),
+            ("pgbench_simple", "pgbench -M simple, same client count", 0.85),
+            ("pgbench_prepared", "pgbench -M prepared, same client count", 0.85),
+            ("sqlalchemy", "SQLAlchemy QueuePool, pool_pre_ping=True", 4.0),
+            ("new_connection", "a new libpqxx connection per query", None),
+        ]:
+            rows.append(("1. Pooled SELECT 1 (queries/s)", f"appinfra Manager vs {label}", n, med(a), med((peer, n)),
+                         median_ratio(rounds[a], rounds[(peer, n)]), target, True))
+    for n in (1, 2):
+        for variant in ("appinfra_stats_off", "appinfra_stats_on", "appinfra_stats_on_pre_ping"):
+            if (variant, n) in pool and ("soci_connection_pool", n) in pool:
+                ours, theirs = pool[(variant, n)], pool[("soci_connection_pool", n)]
+                rows.append(("2. Pool acquire + release, stub backend (ops/s, all threads)",
+                             f"{variant} vs SOCI connection_pool", n, ours, theirs, ours / theirs, None, True))
+    pipe, raw_pipe, pgb = rounds[("appinfra_pipeline", 1)], rounds[("raw_libpqxx_pipeline", 1)], rounds[("pgbench_simple", 1)]
+    rows.append(("3. Pipelined batch of 100 SELECT 1 (statements/s vs pgbench TPS)",
+                 "appinfra pooled pipeline vs pgbench, 1 client", 1, statistics.median(pipe), statistics.median(pgb),
+                 median_ratio(pipe, pgb), 10.0, True))
+    rows.append(("3. Pipelined batch of 100 SELECT 1 (statements/s vs pgbench TPS)",
+                 "(reference) raw libpqxx pipeline vs pgbench, 1 client", 1, statistics.median(raw_pipe),
+                 statistics.median(pgb), median_ratio(raw_pipe, pgb), None, True))
+    rows.append(("3. Pipelined batch of 100 SELECT 1 (statements/s vs pgbench TPS)",
+                 "(reference) appinfra pooled pipeline vs raw libpqxx pipeline", 1, statistics.median(pipe),
+                 statistics.median(raw_pipe), median_ratio(pipe, raw_pipe), None, True))
+    q, h = ctimes["quickstart"], ctimes["hello_libpqxx"]
+    rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
+                 "compile + link time (s)", None, statistics.median(q), statistics.median(h), median_ratio(q, h), 2.0,
+                 False))
+    rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
+                 "stripped binary size (bytes)", None, csizes["quickstart"], csizes["hello_libpqxx"],
+                 csizes["quickstart"] / csizes["hello_libpqxx"], None, False))
+
+    v = versions()
+    lines = [
+        "# Benchmarks against peers",
+        "",
+        "Written by `bash scripts/bench.sh` (do not edit by hand; run it again). Every",
+        "figure is the median of the runs; each ratio is the median of the per-round ratios",
+        "(appinfra and its peer measured in the same round, one after the other, on the",
+        "same throwaway PostgreSQL cluster). Rates are totals over all client threads.",
+        "Only the ratios mean anything on another machine.",
+        "",
+        f"- {runs} rounds of {seconds} s per database measurement; pool_bench: 3 repetitions; compile: {COMPILE_RUNS} runs each",
+        f"- {v['date']}, commit {v['commit']} (working tree as built)",
+        f"- {v['cpu']}; {v['os']}",
+        f"- {v['compiler']}; {v['postgresql']}; libpqxx {v['libpqxx']}; SQLAlchemy {v['sqlalchemy']} with psycopg2 on {PYTHON}",
+        "- PostgreSQL over TCP to localhost with password authentication (pg_virtualenv); all",
+        "  clients, pgbench included, reach it the same way",
+        "",
+        "![results](results.svg)",
+        "",
+    ]
+    section = None
+    for sec, what, n, ours, peer, ratio, target, at_least in rows:
+        if sec != section:
+            if section is not None:
+                lines.append("")
+            section = sec
+            lines += [f"## {sec}", "", "| measurement | threads | appinfra | peer | ratio | target | result |",
+                      "|---|---:|---:|---:|---:|---:|---|"]
+        tgt = "—" if target is None else (f"≥ {target:g}x" if at_least else f"≤ {target:g}x")
+        if sec.startswith("4."):
+            fo = (lambda x: f"{x:.2f}") if "time" in what else (lambda x: f"{x:,.0f}")
+        else:
+            fo = fmt_rate
+        lines.append(f"| {what} | {n if n is not None else '—'} | {fo(ours)} | {fo(peer)} | {ratio:.2f}x | {tgt} | "
+                     f"{verdict(ratio, target, at_least)} |")
+    lines.append("")
+    targeted = [r for r in rows if r[6] is not None]
+    missed = [r for r in targeted if not verdict(r[5], r[6], r[7]) == "PASS"]
+    lines += ["## Summary", "",
+              f"{len(targeted) - len(missed)} of {len(targeted)} targets met."]
+    for sec, what, n, ours, peer, ratio, target, at_least in missed:
+        t = f", {n} thread{'s' if n != 1 else ''}" if n else ""
+        lines.append(f"- MISS {what}{t}: {ratio:.2f}x against a target of {'≥' if at_least else '≤'} {target:g}x "
+                     f"({verdict(ratio, target, at_least)[6:]}).")
+    lines += ["", "## Every run", "", "| measurement | threads | per round (statements or queries/s) |",
+              "|---|---:|---|"]
+    for (name, n), vals in rounds.items():
+        lines.append(f"| {name} | {n} | {', '.join(fmt_rate(x) for x in vals)} |")
+    for name, vals in ctimes.items():
+        lines.append(f"| compile {name} (s) | — | {', '.join(f'{x:.2f}' for x in vals)} |")
+    lines.append("")
+    with open(os.path.join(RESULTS, "results.md"), "w") as f:
+        f.write("\n".join(lines))
+    with open(os.path.join(RESULTS, "results.json"), "w") as f:
+        json.dump({"environment": v, "runs": runs, "seconds": seconds,
+                   "rounds": {f"{k[0]}@{k[1]}": x for k, x in rounds.items()},
+                   "pool_bench_median_items_per_second": {f"{k[0]}@{k[1]}": x for k, x in pool.items()},
+                   "compile_seconds": ctimes, "stripped_bytes": csizes,
+                   "rows": [{"section": r[0], "measurement": r[1], "threads": r[2], "appinfra": r[3], "peer": r[4],
+                             "ratio": r[5], "target": r[6], "at_least": r[7],
+                             "result": verdict(r[5], r[6], r[7])} for r in rows]}, f, indent=1)
+    plot(rounds, rows)
+    return rows
+
+
+def plot(rounds, rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 1.3]})
+    clients = ["appinfra", "raw_libpqxx", "pgbench_simple", "pgbench_prepared", "sqlalchemy", "new_connection"]
+    width = 0.8 / len(THREADS)
+    for i, n in enumerate(THREADS):
+        vals = [statistics.median(rounds[(c, n)]) for c in clients]
+        pos = [j + (i - (len(THREADS) - 1) / 2) * width for j in range(len(clients))]
+        bars = ax1.bar(pos, vals, width, label=f"{n} thread{'s' if n > 1 else ''}")
+        for b, v in zip(bars, vals):
+            ax1.text(b.get_x() + b.get_width() / 2, v, fmt_rate(v), ha="center", va="bottom", fontsize=7, rotation=90)
+    ax1.set_yscale("log")
+    ax1.set_ylim(top=ax1.get_ylim()[1] * 4)
+    ax1.set_xticks(range(len(clients)))
+    ax1.set_xticklabels([c.replace("_", "\n") for c in clients], fontsize=8)
+    ax1.set_ylabel("SELECT 1 per second (median, log scale)")
+    ax1.set_title("Pooled SELECT 1, pool_pre_ping on")
+    ax1.legend()
+
+    targeted = [r for r in rows if r[6] is not None]
+    labels, ratios, colors = [], [], []
+    for sec, what, n, ours, peer, ratio, target, at_least in targeted:
+        short = what.replace("appinfra Manager vs ", "vs ").replace(", one held connection per thread", "") \
+            .replace(", same client count", "").replace(", pool_pre_ping=True", "")
+        labels.append(f"{sec.split('.')[0]}. {short}" + (f" ({n}t)" if n else ""))
+        ok = verdict(ratio, target, at_least) == "PASS"
+        ratios.append(ratio / target if at_least else target / ratio)
+        colors.append("tab:green" if ok else "tab:red")
+    ax2.barh(range(len(labels)), ratios, color=colors)
+    ax2.axvline(1.0, color="black", linestyle="--", linewidth=1)
+    for j, (r, row) in enumerate(zip(ratios, targeted)):
+        ax2.text(r, j, f" {row[5]:.2f}x (target {'≥' if row[7] else '≤'} {row[6]:g}x)", va="center", fontsize=7)
+    ax2.set_yticks(range(len(labels)))
+    ax2.set_yticklabels(labels, fontsize=7)
+    ax2.invert_yaxis()
+    ax2.set_xlabel("measured / target (≥ 1 meets the target; for compile time, target / measured)")
+    ax2.set_title("Targets: green met, red missed")
+    ax2.set_xlim(0, max(ratios + [1.0]) * 1.45)
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS, "results.svg"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--seconds", type=int, default=3)
+    a = ap.parse_args()
+    if a.runs < 3:
+        ap.error("--runs must be at least 3")
+    if not os.environ.get("DATABASE_URL"):
+        ap.error("DATABASE_URL is not set (scripts/bench.sh sets it)")
+    os.makedirs(RESULTS, exist_ok=True)
+    t0 = time.time()
+    pool = pool_bench(a.build)
+    ctimes, csizes = compile_bench(COMPILE_RUNS)
+    rounds = db_rounds(a.build, a.runs, a.seconds)
+    rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds)
+    log(f"done in {time.time() - t0:.0f} s: {os.path.relpath(os.path.join(RESULTS, 'results.md'), ROOT)}")
+    for sec, what, n, ours, peer, ratio, target, at_least in rows:
+        if target is not None:
+            log(f"  {what}{f' @{n}' if n else ''}: {ratio:.2f}x -> {verdict(ratio, target, at_least)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
