@@ -628,8 +628,12 @@ class QueuePool {
     e.warned.store(false, std::memory_order_relaxed);
     if constexpr (Stats::enabled) {
       e.checkouts.store(e.checkouts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      e.precise_acquired = waited_since != 0 || Stats::sample() ? precise_now() : 0;
-      if (waited_since != 0) k.stats.waited(e.precise_acquired - waited_since);
+      std::uint64_t now_precise = 0;
+      if (waited_since != 0) {
+        now_precise = precise_now();
+        k.stats.waited(now_precise - waited_since);
+      }
+      e.precise_acquired = Stats::sample() ? (now_precise != 0 ? now_precise : precise_now()) : 0;
     }
     return Handle(core_, &e);
   }

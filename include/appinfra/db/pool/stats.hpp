@@ -81,12 +81,16 @@ struct NoStats {
 /// not share cache lines on the hot path. Checkouts are counted by the pool in each
 /// connection's own entry, a line the holder writes anyway (no atomic increment);
 /// a checkout that waited (for a connection, a connect or a ping) is timed; hold
-/// times are timed for one checkout in `hold_sample` per thread, which keeps the
-/// clock off the hot path. Thread-safe.
-class PoolStats {
+/// times are timed for one checkout in `HoldSample` per thread (an unbiased
+/// sample), which keeps the
+/// clock off the hot path (1 sets it to every checkout). Thread-safe.
+template <unsigned HoldSample = 64>
+class BasicPoolStats {
+  static_assert(HoldSample > 0, "BasicPoolStats: sample at least one checkout in HoldSample");
+
  public:
   static constexpr bool enabled = true;
-  static constexpr unsigned hold_sample = 64;
+  static constexpr unsigned hold_sample = HoldSample;
 
   void waited(std::uint64_t ns) noexcept {
     Shard& s = shard();
@@ -144,5 +148,8 @@ class PoolStats {
 
   std::array<Shard, shard_count> shards_{};
 };
+
+/// The default statistics policy: hold times sampled one checkout in 64.
+using PoolStats = BasicPoolStats<>;
 
 }  // namespace appinfra::db
