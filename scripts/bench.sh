@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --bench
 
 build=${APPINFRA_BENCH_BUILD_DIR:-build-bench}
 if [ -f "$build/build.ninja" ]; then

@@ -8,8 +8,10 @@ packages=(
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
   postgresql postgresql-common
-  python3-sqlalchemy python3-psycopg2 python3-matplotlib
 )
+# The benchmark suite against peers (scripts/bench.sh) also needs SQLAlchemy with
+# psycopg2 (the original's engine) and matplotlib for its plot.
+[ "${1:-}" = --bench ] && packages+=(python3-sqlalchemy python3-psycopg2 python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do
