@@ -190,9 +190,23 @@ class MigrationRunner {
       if (o.dry_run) {
         for (const auto& s : states_now)
           if (s.state == MigrationState::pending) result.applied.push_back(s.version);
-        d_.unlock(c_);
-        return result;
+      } else {
+        apply(m, result);
       }
+    } catch (...) {
+      try {
+        d_.unlock(c_);
+      } catch (...) {  // the error that matters is the first one
+      }
+      throw;
+    }
+    d_.unlock(c_);
+    return result;
+  }
+
+ private:
+  void apply(const Migrations& m, MigrateResult& result) {
+    {
       in_transaction(0, "setup", [&] { d_.setup(c_); });
       for (const auto& hook : m.before_hooks()) in_transaction(0, "before hook", [&] { hook(executor()); });
       for (const auto& mig : m.list()) {
@@ -209,15 +223,9 @@ class MigrationRunner {
         if (ran) result.applied.push_back(mig.version);
       }
       for (const auto& hook : m.after_hooks()) in_transaction(0, "after hook", [&] { hook(executor()); });
-    } catch (...) {
-      d_.unlock(c_);
-      throw;
     }
-    d_.unlock(c_);
-    return result;
   }
 
- private:
   struct Row {
     std::int64_t version;
     std::string checksum, applied_at;

@@ -192,18 +192,18 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     void check() const {
       if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
     }
-    // A BEGIN sent through execute() leaves a transaction open on the connection:
-    // the pool rolls it back on return unless a later COMMIT or ROLLBACK closed it.
-    // Each ';'-separated statement counts ("SELECT 1; BEGIN" opens one too); a
-    // ';' inside a literal can only make the connection look dirty, which costs
-    // one ROLLBACK on return, never a transaction left open.
+    // A BEGIN sent through execute() leaves a transaction open on the connection,
+    // and a SET changes its session: either makes it dirty, and the pool rolls it
+    // back (and, for a read-only database, restores read-only) on return. Nothing
+    // parsed here ever makes it clean again: a COMMIT in a literal, or a ROLLBACK
+    // TO SAVEPOINT, must not hand an open transaction to the next caller. Each
+    // ';'-separated piece counts, so a statement after a literal's ';' is seen too;
+    // a false "dirty" costs one ROLLBACK on return.
     void track_transaction(std::string_view sql) {
-      for (std::size_t start = 0; start <= sql.size();) {
+      for (std::size_t start = 0; start <= sql.size() && !h_.get().dirty;) {
         const std::size_t end = std::min(sql.find(';', start), sql.size());
         const std::string w = detail::first_keyword(sql.substr(start, end - start));
-        if (w == "begin" || w == "start") h_.get().dirty = true;
-        else if (w == "commit" || w == "rollback" || w == "end" || w == "abort")
-          h_.get().dirty = detail::contains_word(sql.substr(start, end - start), "chain");  // AND CHAIN begins anew
+        if (w == "begin" || w == "start" || w == "set" || w == "reset") h_.get().dirty = true;
         start = end + 1;
       }
     }
@@ -320,6 +320,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     requires(!A::read_only)
   {
     auto c = connect(where);
+    c.invalidate();  // its session timeouts are changed for the run: not reused
     db::detail::MigrationRunner runner(c, MigrationDialect{&this->config()}, this->name());
     return runner.migrate(m, o);
   }
@@ -369,11 +370,24 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     const db::DatabaseConfig* config;
     static constexpr std::string_view begin = "BEGIN";
     static constexpr std::string_view now = "now()::text";
-    static void lock(Connection& c) { c.execute("SELECT pg_advisory_lock(hashtext('appinfra.migrations'))"); }
+    // Waits for another runner however long it takes (a configured
+    // statement_timeout would end the wait, and a long migration, with 57014).
+    static void lock(Connection& c) {
+      c.execute("SET statement_timeout = 0; SET lock_timeout = 0");
+      c.execute("SELECT pg_advisory_lock(hashtext('appinfra.migrations'))");
+    }
     static void unlock(Connection& c) { c.execute("SELECT pg_advisory_unlock(hashtext('appinfra.migrations'))"); }
     void setup(Connection& c) const {
-      if (!config->schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS \"" + config->schema + "\"");
-      for (const auto& e : config->extensions) c.execute("CREATE EXTENSION IF NOT EXISTS \"" + e + "\"");
+      // Checked again here: a DatabaseConfig may have been built in code.
+      const auto quoted = [&](const std::string& name, std::string_view key) {
+        bool ok = !name.empty() && name[0] >= 'a' && name[0] <= 'z';
+        for (char ch : name) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-');
+        if (!ok) throw db::ConfigError(config->name, std::string(key), "'" + name + "'",
+                                       fmt::format("database '{}': key '{}' has invalid name '{}'", config->name, key, name));
+        return "\"" + name + "\"";
+      };
+      if (!config->schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS " + quoted(config->schema, "schema"));
+      for (const auto& e : config->extensions) c.execute("CREATE EXTENSION IF NOT EXISTS " + quoted(e, "extensions"));
     }
   };
 

@@ -179,7 +179,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     requires(!A::read_only)
   {
     auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{}, this->name());
+    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
     return runner.migrate(m, o);
   }
 
@@ -189,7 +189,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     requires(!A::read_only)
   {
     auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{}, this->name());
+    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
     return runner.status(m);
   }
 
@@ -202,12 +202,14 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   }
 
  private:
-  // How migrations lock on SQLite: BEGIN EXCLUSIVE is the lock.
+  // How migrations lock on SQLite: BEGIN EXCLUSIVE is the lock. While migrating,
+  // it waits up to an hour for another runner rather than pool_timeout.
   struct MigrationDialect {
+    int busy_timeout_ms;
     static constexpr std::string_view begin = "BEGIN EXCLUSIVE";
     static constexpr std::string_view now = "datetime('now')";
-    static void lock(Connection&) {}
-    static void unlock(Connection&) {}
+    static void lock(Connection& c) { sqlite3_busy_timeout(c.native(), 3'600'000); }
+    void unlock(Connection& c) const { sqlite3_busy_timeout(c.native(), busy_timeout_ms); }
     static void setup(Connection&) {}
   };
 

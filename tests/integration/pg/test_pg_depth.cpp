@@ -205,8 +205,8 @@ TEST_CASE("a pipeline sends a batch in one go through the pooled API") {
   CHECK(results[0].scalar<int>() == 0);
   CHECK(results[99].scalar<int>() == 99);
   auto s = db.session();
-  const auto in_txn = s.pipeline({"SELECT 1", "SELECT txid_current() = txid_current()"});
-  CHECK(in_txn[1].scalar<bool>());
+  const auto in_txn = s.pipeline({"SELECT txid_current()", "SELECT txid_current()"});
+  CHECK(in_txn[0].scalar<std::int64_t>() == in_txn[1].scalar<std::int64_t>());  // one transaction
   s.rollback();
   CHECK_THROWS_AS(db.connect().pipeline({"SELECT 1", "SELEC 2", "SELECT 3"}), db::QueryError);
 }
@@ -252,4 +252,48 @@ TEST_CASE("create_database() creates a missing database; PG<ReadOnly> has none")
     CHECK(maker.connect().execute("SELECT current_database()").scalar<std::string>() == name);
   }
   admin.connect().execute("DROP DATABASE \"" + name + "\"");
+}
+
+TEST_CASE("nothing in the SQL text makes a connection with an open transaction look clean") {
+  PG db(quiet(), cfg("dirty3", {{"pool_size", 1}, {"max_overflow", 0}}));
+  const std::string t = test::unique_name("d3");
+  db.connect().execute("CREATE TABLE " + t + " (s text)");
+  { db.connect().execute("BEGIN; INSERT INTO " + t + " VALUES ('x;commit')"); }
+  CHECK(db.connect().execute("SELECT now() = statement_timestamp()").scalar<bool>());
+  { db.connect().execute("BEGIN; SAVEPOINT a; ROLLBACK TO SAVEPOINT a"); }
+  CHECK(db.connect().execute("SELECT now() = statement_timestamp()").scalar<bool>());
+  CHECK(db.connect().execute("SELECT count(*) FROM " + t).scalar<int>() == 0);
+  db.connect().execute("DROP TABLE " + t);
+}
+
+TEST_CASE("a SET on a read-only database's connection does not outlive the checkout") {
+  pg::PG<db::ReadOnly> ro(quiet(), cfg("ro_set", {{"readonly", true}, {"pool_size", 1}, {"max_overflow", 0}}));
+  { ro.connect().execute("SET default_transaction_read_only = off"); }
+  CHECK(ro.connect().execute("SHOW default_transaction_read_only").scalar<std::string>() == "on");
+  CHECK_THROWS_AS(ro.connect().execute("CREATE TABLE ro_set_never (x int)"), db::QueryError);
+}
+
+TEST_CASE("migrations wait for another runner even with a statement_timeout configured") {
+  const std::string name = test::unique_name("appinfra_mig_timeout");
+  const std::string url = db::Url::parse(test::pg_url()).with_path(name);
+  const auto conf = [&] { return cfg("mt", {{"url", url}, {"create_db", true}, {"statement_timeout", 0.2}}); };
+  { PG init(quiet(), conf()); }
+  db::Migrations slow;
+  slow.add(1, "slow", "SELECT pg_sleep(0.5)");  // longer than statement_timeout: migrations lift it
+  std::atomic<int> failures{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 2; ++i)
+    ts.emplace_back([&] {
+      try {
+        PG db(quiet(), conf());
+        db.migrate(slow);
+      } catch (const std::exception& e) {
+        ++failures;
+        UNSCOPED_INFO(e.what());
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(failures == 0);
+  PG admin(quiet(), cfg("admin"));
+  admin.connect().execute("DROP DATABASE \"" + name + "\" WITH (FORCE)");
 }

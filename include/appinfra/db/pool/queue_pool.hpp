@@ -331,7 +331,10 @@ class QueuePool {
         for (std::size_t i = 0; i < capacity; ++i) {
           Entry& e = entries[i];
           if (e.state.load(std::memory_order_acquire) != held) continue;
-          const rep held_for = now - e.acquired_at.load(std::memory_order_relaxed);
+          const rep since = e.acquired_at.load(std::memory_order_relaxed);
+          // Taken a moment ago and not stamped yet: its time is the last holder's.
+          if (e.returned_at.load(std::memory_order_relaxed) > since) continue;
+          const rep held_for = now - since;
           if (held_for >= limit && !e.warned.exchange(true, std::memory_order_relaxed))
             detail::log(connector.logger(), log::Level::warning,
                         "database '{}': connection #{} held for {:.1f} s (hold_warning {} s), acquired at {}",
@@ -691,6 +694,7 @@ class QueuePool {
       const auto until = std::min(deadline, precise_clock::now() + std::chrono::milliseconds(5));
       w.cv.wait_until(lock, until);
       if (w.entry != nullptr) break;
+      if (k.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
       if (&w == k.head) {
         Entry* e = k.take_idle();
         bool must_open = false;

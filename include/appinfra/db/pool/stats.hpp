@@ -54,6 +54,7 @@ class Histogram {
   static constexpr std::uint64_t upper(std::size_t i) noexcept {
     if (i < (1u << sub_bits)) return i;
     const std::size_t msb = (i >> sub_bits) + sub_bits - 1;
+    if (msb >= 63) return UINT64_MAX;  // the last buckets reach the end of the range
     const std::uint64_t sub = i & ((1u << sub_bits) - 1);
     const std::uint64_t base = (std::uint64_t{1} << msb) | (sub << (msb - sub_bits));
     return base + (std::uint64_t{1} << (msb - sub_bits)) - 1;

@@ -200,6 +200,7 @@ class Connector {
         url_(c.url),
         read_only_(read_only),
         setup_sql_(session_setup(c, read_only)),
+        reset_sql_(session_reset(c, read_only)),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level(), c.query_log_params) {
     if (c.create_db) ensure_database();
@@ -343,6 +344,8 @@ class Connector {
     try {
       pqxx::nontransaction t(*h.pq);
       t.exec("ROLLBACK");  // only a notice when no transaction is open
+      // A SET may have changed the session: put back what this database needs.
+      t.exec(reset_sql_);
       h.dirty = false;
       return true;
     } catch (...) {
@@ -372,6 +375,15 @@ class Connector {
   // default_transaction_read_only on.
   static constexpr const char* role_sql =
       "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
+
+  // RESET ALL, then the settings this database's connections are opened with.
+  static std::string session_reset(const db::DatabaseConfig& c, bool read_only) {
+    std::string sql = "RESET ALL";
+    if (read_only) sql += "; SET default_transaction_read_only = on";
+    if (c.statement_timeout)
+      sql += fmt::format("; SET statement_timeout = {}", static_cast<long long>(c.statement_timeout->count() * 1000.0));
+    return sql;
+  }
 
   static std::string session_setup(const db::DatabaseConfig& c, bool read_only) {
     std::string sql;
@@ -414,6 +426,7 @@ class Connector {
   db::Url url_;
   bool read_only_;
   std::string setup_sql_;
+  std::string reset_sql_;
   L logger_;
   struct Prepared {
     std::mutex mutex;

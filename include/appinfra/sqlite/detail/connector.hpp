@@ -212,6 +212,7 @@ class Connector {
   }
 
   [[nodiscard]] const L& logger() const noexcept { return logger_; }
+  [[nodiscard]] int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
 
   void round_trip(Handle& h) const { exec(h.get(), name_, "SELECT 1"); }
 
