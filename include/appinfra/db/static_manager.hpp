@@ -48,16 +48,9 @@ constexpr bool names_unique() {
   return true;
 }
 
-template <FixedString Name, class... Decls>
-constexpr std::size_t index_of() {
-  constexpr std::string_view names[] = {Decls::name.view()...};
-  for (std::size_t i = 0; i < sizeof...(Decls); ++i)
-    if (names[i] == Name.view()) return i;
-  return sizeof...(Decls);
-}
-
+/// The position of `name` among the declarations; their count when absent.
 template <class... Decls>
-std::size_t index_of_runtime(std::string_view name) noexcept {
+constexpr std::size_t index_of(std::string_view name) noexcept {
   constexpr std::string_view names[] = {Decls::name.view()...};
   for (std::size_t i = 0; i < sizeof...(Decls); ++i)
     if (names[i] == name) return i;
@@ -102,7 +95,7 @@ class StaticManager
   /// (original error nested) when its setup failed, ClosedError after close_all().
   template <detail::FixedString Name>
   [[nodiscard]] auto& db() {
-    constexpr std::size_t i = detail::index_of<Name, Decls...>();
+    constexpr std::size_t i = detail::index_of<Decls...>(Name.view());
     if constexpr (i < sizeof...(Decls)) {
       auto& slot = std::get<i>(slots_);
       if (!slot.available()) slot.throw_unavailable();
@@ -118,7 +111,7 @@ class StaticManager
   void setup_entries() {
     std::apply([&](auto&... slot) { (setup_slot(slot), ...); }, slots_);
     for (const auto& [name, options] : this->config_) {
-      if (detail::index_of_runtime<Decls...>(name) < sizeof...(Decls)) continue;
+      if (detail::index_of<Decls...>(name) < sizeof...(Decls)) continue;
       detail::EntryState& s = undeclared_.emplace_back(name);
       s.error = fmt::format("database '{}' is configured but not declared in this StaticManager (declared: {})",
                             name, declared_names());
