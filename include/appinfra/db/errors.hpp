@@ -3,6 +3,7 @@
 // configuration errors, the key and the value; a password never appears in one.
 
 #include <stdexcept>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -121,6 +122,20 @@ class QueryError : public Error {
 
  private:
   std::string sqlstate_;
+};
+
+/// A migration failed, or the recorded ones disagree with the given ones (a
+/// checksum mismatch). version() and name() say which; 0 and "" when none is.
+class MigrationError : public Error {
+ public:
+  MigrationError(const std::string& what, std::int64_t version, std::string name)
+      : Error(what), version_(version), name_(std::move(name)) {}
+  [[nodiscard]] std::int64_t version() const noexcept { return version_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::int64_t version_;
+  std::string name_;
 };
 
 /// A session was used in a way its state does not allow (after close(), say).

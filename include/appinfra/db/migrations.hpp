@@ -20,20 +20,6 @@
 
 namespace appinfra::db {
 
-/// A migration failed, or the recorded ones disagree with the given ones (a
-/// checksum mismatch). version() and name() say which; 0 and "" when none is.
-class MigrationError : public Error {
- public:
-  MigrationError(const std::string& what, std::int64_t version, std::string name)
-      : Error(what), version_(version), name_(std::move(name)) {}
-  [[nodiscard]] std::int64_t version() const noexcept { return version_; }
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-
- private:
-  std::int64_t version_;
-  std::string name_;
-};
-
 /// One migration: a version (its order), a name, and the SQL that applies it.
 struct Migration {
   std::int64_t version = 0;
