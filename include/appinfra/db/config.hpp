@@ -4,6 +4,7 @@
 // (DatabaseConfig). Every rejected value is reported with the database, the key
 // and the value; passwords are redacted.
 
+#include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/url.hpp>
 #include <appinfra/log/level.hpp>
@@ -264,7 +265,7 @@ struct DatabaseConfig {
         name.erase(0, name.find_first_not_of(' '));
         name.erase(name.find_last_not_of(' ') + 1);
         if (!name.empty()) {
-          if (!identifier(name, true)) throw c.bad("extensions", *v, fmt::format("'{}' is not a valid extension name", name));
+          if (!detail::is_identifier(name, true)) throw c.bad("extensions", *v, fmt::format("'{}' is not a valid extension name", name));
           c.extensions.push_back(name);
         }
         start = end + 1;
@@ -272,7 +273,7 @@ struct DatabaseConfig {
     }
     if (const Value* v = options.find("schema")) {
       c.schema = c.text(*v, "schema");
-      if (!identifier(c.schema, false)) throw c.bad("schema", *v, "expected a name matching [a-z][a-z0-9_]*");
+      if (!detail::is_identifier(c.schema)) throw c.bad("schema", *v, "expected a name matching [a-z][a-z0-9_]*");
     }
     if (c.readonly && c.create_db)
       throw ConfigError(c.name, "create_db", "true",
@@ -283,14 +284,6 @@ struct DatabaseConfig {
   }
 
  private:
-  // [a-z][a-z0-9_]*, with '-' too for extension names (uuid-ossp).
-  static bool identifier(std::string_view name, bool dash) noexcept {
-    if (name.empty() || name.size() > 63 || name[0] < 'a' || name[0] > 'z') return false;
-    for (char ch : name)
-      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || (dash && ch == '-'))) return false;
-    return true;
-  }
-
   [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
     return ConfigError(name, std::string(key), v.display(key),
                        fmt::format("database '{}': key '{}' has invalid value {}: {}", name, key,

@@ -6,6 +6,7 @@
 #include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
@@ -301,7 +302,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   /// otherwise.
   [[nodiscard]] Session session_in_schema(std::string_view schema,
                                           std::source_location where = std::source_location::current()) {
-    if (!detail::valid_identifier(schema))
+    if (!db::detail::is_identifier(schema))
       throw db::UsageError(fmt::format("database '{}': invalid schema name '{}' (expected [a-z][a-z0-9_]*)",
                                        this->name(), schema));
     return Session(this->pool_.acquire(where), std::string(schema));
@@ -380,10 +381,9 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     void setup(Connection& c) const {
       // Checked again here: a DatabaseConfig may have been built in code.
       const auto quoted = [&](const std::string& name, std::string_view key) {
-        bool ok = !name.empty() && name[0] >= 'a' && name[0] <= 'z';
-        for (char ch : name) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-');
-        if (!ok) throw db::ConfigError(config->name, std::string(key), "'" + name + "'",
-                                       fmt::format("database '{}': key '{}' has invalid name '{}'", config->name, key, name));
+        if (!db::detail::is_identifier(name, key == "extensions"))
+          throw db::ConfigError(config->name, std::string(key), "'" + name + "'",
+                                fmt::format("database '{}': key '{}' has invalid name '{}'", config->name, key, name));
         return "\"" + name + "\"";
       };
       if (!config->schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS " + quoted(config->schema, "schema"));

@@ -3,6 +3,7 @@
 // create_db. The only place besides pg/pg.hpp that includes libpqxx.
 
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/query_log.hpp>
 #include <appinfra/db/errors.hpp>
@@ -165,14 +166,6 @@ decltype(auto) translate(const std::string& database, const std::string& passwor
   }
 }
 
-/// PostgreSQL identifiers appinfra accepts for schemas and prepared statements.
-inline bool valid_identifier(std::string_view name) noexcept {
-  if (name.empty() || name.size() > 63 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
-  for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  return true;
-}
-
 /// One pooled libpqxx connection (pqxx::connection cannot move, so it lives on the
 /// heap) and whether it may be left in a transaction.
 struct Handle {
@@ -240,7 +233,7 @@ class Connector {
   /// Registers a prepared statement for every connection of this database.
   /// Throws UsageError for a bad name, or a name registered with another text.
   void prepare(const std::string& name, const std::string& sql) {
-    if (!valid_identifier(name))
+    if (!db::detail::is_identifier(name))
       throw db::UsageError(fmt::format("database '{}': invalid prepared statement name '{}' (expected [a-z][a-z0-9_]*)",
                                        name_, name));
     std::lock_guard lock(prepared_->mutex);
