@@ -7,7 +7,7 @@
 #include <appinfra/pg.hpp>
 #include <appinfra/sqlite.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 using namespace appinfra;
 

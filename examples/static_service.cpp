@@ -8,7 +8,7 @@
 #include <appinfra/pg.hpp>
 #include <appinfra/sqlite.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 using namespace appinfra;
 

@@ -9,7 +9,7 @@
 #include <appinfra/db/url.hpp>
 #include <appinfra/log/level.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <charconv>
@@ -204,10 +204,12 @@ struct DatabaseConfig {
       bool known = false;
       for (auto k : keys) known = known || k == key;
       // The value is not shown: an unknown key may well hold a secret.
-      if (!known)
+      if (!known) {
+        std::string list;
+        for (auto k : keys) list.append(list.empty() ? "" : ", ").append(k);
         throw ConfigError(c.name, key, "***",
-                          fmt::format("database '{}': unknown key '{}'; known keys: {}", c.name, key,
-                                      fmt::join(keys, ", ")));
+                          fmt::format("database '{}': unknown key '{}'; known keys: {}", c.name, key, list));
+      }
     }
     const Value* url = options.find("url");
     if (url == nullptr)

@@ -9,7 +9,7 @@
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/stats.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <optional>
 #include <source_location>

@@ -9,7 +9,7 @@
 #include <appinfra/db/detail/type_list.hpp>
 #include <appinfra/db/errors.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <deque>
 #include <string>

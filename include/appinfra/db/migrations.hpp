@@ -4,19 +4,23 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <functional>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 namespace appinfra::db {
 
@@ -63,28 +67,26 @@ class Migrations {
   /// Reads every `<version>_<name>.sql` file of `dir` (for example
   /// `0001_create_users.sql`). Other files are ignored; a .sql file without a
   /// numeric prefix, or two files with one version, is a MigrationError.
-  static Migrations from_directory(const std::filesystem::path& dir) {
+  static Migrations from_directory(const std::string& dir) {
     Migrations m;
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir, ec);
-    if (ec)
-      throw MigrationError(fmt::format("cannot read the migrations folder '{}': {}", dir.string(), ec.message()), 0, "");
-    for (const auto& entry : it) {
-      if (!entry.is_regular_file() || entry.path().extension() != ".sql") continue;
-      const std::string stem = entry.path().stem().string();
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d)
+      throw MigrationError(fmt::format("cannot read the migrations folder '{}': {}", dir, std::strerror(errno)), 0, "");
+    while (const dirent* entry = ::readdir(d.get())) {
+      const std::string_view file = entry->d_name;
+      if (file.size() <= 4 || file.substr(file.size() - 4) != ".sql") continue;
+      const std::string path = dir + "/" + std::string(file);
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      const std::string stem(file.substr(0, file.size() - 4));
       std::int64_t version = 0;
       const auto [p, err] = std::from_chars(stem.data(), stem.data() + stem.size(), version);
       if (err != std::errc{} || p == stem.data() || (p != stem.data() + stem.size() && *p != '_'))
         throw MigrationError(fmt::format("migration file '{}' does not start with a version number (like "
                                          "0001_create_users.sql)",
-                                         entry.path().string()),
+                                         path),
                              0, stem);
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (!in && !in.eof())
-        throw MigrationError(fmt::format("cannot read migration file '{}'", entry.path().string()), version, stem);
-      m.add(version, p == stem.data() + stem.size() ? stem : std::string(p + 1), text.str());
+      m.add(version, p == stem.data() + stem.size() ? stem : std::string(p + 1), read_file(path, version, stem));
     }
     return m;
   }
@@ -103,6 +105,20 @@ class Migrations {
   [[nodiscard]] const std::vector<MigrationHook>& after_hooks() const noexcept { return after_; }
 
  private:
+  static std::string read_file(const std::string& path, std::int64_t version, const std::string& stem) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+    std::string text;
+    if (f) {
+      char buf[8192];
+      std::size_t n = 0;
+      while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
+    }
+    if (!f || std::ferror(f.get()))
+      throw MigrationError(fmt::format("cannot read migration file '{}': {}", path, std::strerror(errno)), version,
+                           stem);
+    return text;
+  }
+
   std::vector<Migration> list_;
   std::vector<MigrationHook> before_, after_;
 };

@@ -3,7 +3,7 @@
 
 #include <appinfra/db/errors.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <charconv>
 #include <cstddef>

@@ -3,11 +3,9 @@
 
 #include <appinfra/log/level.hpp>
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -15,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <time.h>
 
 namespace appinfra::log {
 
@@ -48,11 +48,13 @@ class Logger {
       state_->sink(l, name_, message);
       return;
     }
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    auto line = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z {:<8} {}: {}\n",
-                            std::chrono::floor<std::chrono::seconds>(now), ms.count(),
-                            to_string(l), name_, message);
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    ::gmtime_r(&ts.tv_sec, &t);
+    auto line = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z {:<8} {}: {}\n",
+                            t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                            ts.tv_nsec / 1000000, to_string(l), name_, message);
     std::lock_guard lock(state_->mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
   }

@@ -16,7 +16,7 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/pg/detail/connector.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>

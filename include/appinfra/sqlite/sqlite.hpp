@@ -16,7 +16,7 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/sqlite/detail/connector.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <sqlite3.h>
 
 #include <source_location>

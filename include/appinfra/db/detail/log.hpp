@@ -3,7 +3,7 @@
 
 #include <appinfra/db/concepts/logger.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <string_view>
 #include <utility>

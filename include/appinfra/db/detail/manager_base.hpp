@@ -11,7 +11,7 @@
 #include <appinfra/db/ordered_map.hpp>
 #include <appinfra/db/stats.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <atomic>
 #include <chrono>

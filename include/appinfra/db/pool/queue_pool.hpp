@@ -10,7 +10,7 @@
 #include <appinfra/db/pool/stats.hpp>
 #include <appinfra/db/stats.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <atomic>

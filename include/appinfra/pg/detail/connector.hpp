@@ -9,7 +9,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <pqxx/pqxx>
 #include <sys/socket.h>
 
@@ -18,6 +18,7 @@
 #include <chrono>
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,51 +119,76 @@ decltype(auto) param(const T& v) {
   else return (v);
 }
 
-/// Runs `f` and translates libpqxx's exceptions into appinfra's, without the
-/// password. `invalidate()` is called when the connection must not be used again:
-/// broken, ended by the server (57P01-57P03, 08xxx), or, for a read-write
-/// database, on a server that turned read-only (25006 after a failover).
-template <class F, class Invalidate>
-decltype(auto) translate(const std::string& database, const std::string& password, bool read_only_db,
-                         Invalidate&& invalidate, F&& f) {
+/// The appinfra exception for the libpqxx exception being handled (call it in a
+/// catch block), without the password, and whether the connection must not be
+/// used again: broken, ended by the server (57P01-57P03, 08xxx), or, for a
+/// read-write database, on a server that turned read-only (25006 after a
+/// failover). A null error: not a libpqxx exception, rethrow it as it is.
+/// Not a template, so that each statement path does not compile its own copy.
+struct Translated {
+  std::exception_ptr error;
+  bool invalidate = false;
+};
+[[gnu::cold]] inline Translated translate_current(const std::string& database, const std::string& password,
+                                                 bool read_only_db) {
   const auto query_error = [&](const std::string& what, const std::string& state, const std::string& query) {
     const db::Failure kind = db::classify(state);
-    if (kind == db::Failure::server_shutdown || kind == db::Failure::server_crashed ||
-        kind == db::Failure::server_starting || kind == db::Failure::connection_lost ||
-        (kind == db::Failure::read_only && !read_only_db))
-      invalidate();
-    return db::QueryError(fmt::format("database '{}': {} (SQLSTATE {}, {}){}{}", database, scrub(what, password), state,
-                                      db::to_string(kind), query.empty() ? "" : " in: ",
+    const bool lost = kind == db::Failure::server_shutdown || kind == db::Failure::server_crashed ||
+                      kind == db::Failure::server_starting || kind == db::Failure::connection_lost ||
+                      (kind == db::Failure::read_only && !read_only_db);
+    return Translated{std::make_exception_ptr(db::QueryError(
+                          fmt::format("database '{}': {} (SQLSTATE {}, {}){}{}", database, scrub(what, password),
+                                      state, db::to_string(kind), query.empty() ? "" : " in: ",
                                       db::detail::normalize_sql(scrub(query, password))),
-                          state);
+                          state)),
+                      lost};
   };
+  const auto error = [](auto e, bool invalidate) { return Translated{std::make_exception_ptr(std::move(e)), invalidate}; };
   try {
-    return std::forward<F>(f)();
+    throw;
   } catch (const pqxx::broken_connection& e) {
-    invalidate();
-    throw db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password)));
+    return error(db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password))),
+                 true);
   } catch (const pqxx::transaction_rollback& e) {
     // libpqxx 6 derives these from failure, not sql_error: they carry no SQLSTATE.
     const char* state = dynamic_cast<const pqxx::serialization_failure*>(&e)         ? "40001"
                         : dynamic_cast<const pqxx::deadlock_detected*>(&e)           ? "40P01"
                         : dynamic_cast<const pqxx::statement_completion_unknown*>(&e) ? "40003"
                                                                                       : "40000";
-    if (std::string_view(state) == "40003") invalidate();
-    throw query_error(e.what(), state, "");
+    Translated t = query_error(e.what(), state, "");
+    t.invalidate = t.invalidate || std::string_view(state) == "40003";
+    return t;
   } catch (const pqxx::in_doubt_error& e) {
-    invalidate();
-    throw db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
-                                database, scrub(e.what(), password)));
+    return error(db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
+                                       database, scrub(e.what(), password))),
+                 true);
   } catch (const pqxx::sql_error& e) {
-    throw query_error(e.what(), e.sqlstate(), e.query());
+    return query_error(e.what(), e.sqlstate(), e.query());
   } catch (const pqxx::usage_error& e) {
-    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
   } catch (const pqxx::conversion_error& e) {
-    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
   } catch (const pqxx::argument_error& e) {
-    throw db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
   } catch (const pqxx::failure& e) {
-    throw db::Error(fmt::format("database '{}': {}", database, scrub(e.what(), password)));
+    return error(db::Error(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
+  } catch (...) {
+    return {};
+  }
+}
+
+/// Runs `f`, translating libpqxx's exceptions into appinfra's (translate_current);
+/// `invalidate()` is called when the connection must not be used again.
+template <class F, class Invalidate>
+decltype(auto) translate(const std::string& database, const std::string& password, bool read_only_db,
+                         Invalidate&& invalidate, F&& f) {
+  try {
+    return std::forward<F>(f)();
+  } catch (...) {
+    Translated t = translate_current(database, password, read_only_db);
+    if (!t.error) throw;
+    if (t.invalidate) invalidate();
+    std::rethrow_exception(t.error);
   }
 }
 

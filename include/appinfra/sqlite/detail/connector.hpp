@@ -6,7 +6,7 @@
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/detail/query_log.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 #include <sqlite3.h>
 
 #include <algorithm>
