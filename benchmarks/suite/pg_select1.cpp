@@ -5,6 +5,8 @@
 // MODE:
 //   appinfra           a full checkout + execute("SELECT 1") + return per query, through
 //                      db::Manager<pg::PG<>> with pool_pre_ping on (what a service does)
+//   appinfra_prepared  the same with a prepared statement: PG::prepare("select1", "SELECT 1")
+//                      once, then checkout + execute_prepared("select1") + return per query
 //   raw                libpqxx 6 on one connection held by each thread:
 //                      pqxx::nontransaction + exec("SELECT 1") per query
 //   newconn            a new pqxx::connection per query
@@ -92,7 +94,7 @@ Outcome drive(int threads, double seconds, MakeWorker make_worker) {
 
 int main(int argc, char** argv) try {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s appinfra|raw|newconn|appinfra_pipeline|raw_pipeline THREADS SECONDS [URL]\n",
+    std::fprintf(stderr, "usage: %s appinfra|appinfra_prepared|raw|newconn|appinfra_pipeline|raw_pipeline THREADS SECONDS [URL]\n",
                  argv[0]);
     return 2;
   }
@@ -104,7 +106,7 @@ int main(int argc, char** argv) try {
   if (url.empty() || threads < 1 || seconds <= 0) throw std::runtime_error("need a url, threads >= 1, seconds > 0");
 
   Outcome out{};
-  if (mode == "appinfra" || mode == "appinfra_pipeline") {
+  if (mode == "appinfra" || mode == "appinfra_prepared" || mode == "appinfra_pipeline") {
     auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
     db::Manager<pg::PG<>> manager(logger, {{"bench", {{"url", url},
                                                       {"pool_pre_ping", true},
@@ -115,6 +117,16 @@ int main(int argc, char** argv) try {
       out = drive(threads, seconds, [&] {
         return std::function<int()>([&] {
           auto r = database.connect().execute("SELECT 1");  // checkout, execute, return
+          if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+          return 1;
+        });
+      });
+    } else if (mode == "appinfra_prepared") {
+      auto& pg = database.get<pg::PG<>>();
+      pg.prepare("select1", "SELECT 1");
+      out = drive(threads, seconds, [&] {
+        return std::function<int()>([&] {
+          auto r = pg.connect().execute_prepared("select1");
           if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
           return 1;
         });

@@ -65,6 +65,7 @@ def select1_clients(build, seconds, script):
     m = {}
     for n in THREADS:
         m[("appinfra", n)] = ours("appinfra", n)
+        m[("appinfra_prepared", n)] = ours("appinfra_prepared", n)
         m[("raw_libpqxx", n)] = ours("raw", n)
         m[("pgbench_simple", n)] = pgbench("simple", n)
         m[("pgbench_prepared", n)] = pgbench("prepared", n)
@@ -227,6 +228,11 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
         ]:
             rows.append(("1. Pooled SELECT 1 (queries/s)", f"appinfra Manager vs {label}", n, med(a), med((peer, n)),
                          median_ratio(rounds[a], rounds[(peer, n)]), target, True))
+        # Like for like: a prepared statement on both sides.
+        p = ("appinfra_prepared", n)
+        rows.append(("1. Pooled SELECT 1 (queries/s)",
+                     "appinfra Manager, execute_prepared() vs pgbench -M prepared, same client count", n, med(p),
+                     med(("pgbench_prepared", n)), median_ratio(rounds[p], rounds[("pgbench_prepared", n)]), 0.85, True))
     for n in (1, 2):
         for variant in ("appinfra_stats_off", "appinfra_stats_on", "appinfra_stats_on_pre_ping"):
             if (variant, n) in pool and ("soci_connection_pool", n) in pool:
@@ -325,7 +331,7 @@ def plot(rounds, rows):
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 1.3]})
-    clients = ["appinfra", "raw_libpqxx", "pgbench_simple", "pgbench_prepared", "sqlalchemy", "new_connection"]
+    clients = ["appinfra", "appinfra_prepared", "raw_libpqxx", "pgbench_simple", "pgbench_prepared", "sqlalchemy", "new_connection"]
     width = 0.8 / len(THREADS)
     for i, n in enumerate(THREADS):
         vals = [statistics.median(rounds[(c, n)]) for c in clients]

@@ -189,3 +189,15 @@ TEST_CASE("the pool options are read and checked") {
   CHECK(rejected({{"url", "sqlite://"}, {"min_idle", 9}}).key() == "min_idle");
   CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle_jitter", 1.5}}).key() == "pool_recycle_jitter");
 }
+
+TEST_CASE("pre_ping_grace: 5 ms by default, never past pre_ping_window") {
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}}).pre_ping_grace.count() == 0.005);
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_grace", 0}}).pre_ping_grace.count() == 0);
+  // A window of 0 asks for a round trip on every checkout: the default grace follows it.
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_window", 0}}).pre_ping_grace.count() == 0);
+  const auto e = rejected({{"url", "sqlite://"}, {"pre_ping_window", 0.5}, {"pre_ping_grace", 2}});
+  CHECK(e.key() == "pre_ping_grace");
+  CHECK(e.value() == "2");
+  CHECK_THAT(e.what(), Contains("at most pre_ping_window (0.5 s)"));
+  CHECK(rejected({{"url", "sqlite://"}, {"pre_ping_grace", -1}}).key() == "pre_ping_grace");
+}

@@ -32,6 +32,7 @@ db::PoolOptions opts(std::size_t size, std::size_t overflow, double timeout = 30
   o.recycle = std::chrono::duration<double>(recycle);
   o.recycle_jitter = 0;
   o.pre_ping = pre_ping;
+  o.pre_ping_grace = std::chrono::duration<double>(0);  // the manual clock stands still: check every checkout
   o.max_retries = 0;
   return o;
 }
@@ -214,6 +215,39 @@ TEST_CASE("pre_ping checks the socket on every checkout and pings only after pre
   { auto h = pool.acquire(); }
   CHECK(ctl.alive_checks == 2);
   CHECK(ctl.pings == 1);
+}
+
+TEST_CASE("pre_ping_grace: a connection returned less than the grace ago is handed out unchecked") {
+  ManualClock::reset();
+  auto o = opts(1, 0);
+  o.pre_ping_window = std::chrono::duration<double>(5.0);
+  o.pre_ping_grace = std::chrono::duration<double>(0.010);
+  Pool pool(stub("grace"), o);
+  auto& ctl = *pool.connector().ctl;
+  const int first = pool.acquire().get().id;
+  ctl.fail_alive = true;  // dead, but returned a moment ago: the trade-off the grace makes
+  CHECK(pool.acquire().get().id == first);
+  CHECK(ctl.alive_checks == 0);
+  ManualClock::advance(20ms);  // past the grace: checked, found dead, replaced
+  const int second = pool.acquire().get().id;
+  CHECK(second != first);
+  CHECK(ctl.alive_checks > 0);
+  CHECK(ctl.pings == 0);
+  CHECK(pool.status().invalidated_total == 1);
+}
+
+TEST_CASE("pre_ping_window 0 pings every checkout, whatever pre_ping_grace says") {
+  ManualClock::reset();
+  auto o = opts(1, 0);
+  o.pre_ping_window = std::chrono::duration<double>(0);
+  o.pre_ping_grace = std::chrono::duration<double>(0.010);  // bounded by the window
+  Pool pool(stub("grace0"), o);
+  auto& ctl = *pool.connector().ctl;
+  { auto h = pool.acquire(); }
+  { auto h = pool.acquire(); }
+  { auto h = pool.acquire(); }
+  CHECK(ctl.alive_checks == 2);
+  CHECK(ctl.pings == 2);
 }
 
 TEST_CASE("a connection that fails its socket check or its ping is replaced, never handed out") {

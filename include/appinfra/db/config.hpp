@@ -166,6 +166,7 @@ struct DatabaseConfig {
   bool pool_reuse_fifo = false;
   double pool_recycle_jitter = 0.1;
   Seconds pre_ping_window{1.0};
+  Seconds pre_ping_grace{0.005};
   int min_idle = 1;
   bool lazy_min_idle = false;
   Seconds idle_timeout{600.0};
@@ -186,7 +187,7 @@ struct DatabaseConfig {
       "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
       "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
-      "pre_ping_window", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning", "statement_timeout",
+      "pre_ping_window", "pre_ping_grace", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning", "statement_timeout",
       "keepalives", "query_log_params", "extensions", "schema"};
 
   /// Level at which statements are logged, or Level::off.
@@ -247,6 +248,13 @@ struct DatabaseConfig {
     if (c.pool_recycle_jitter > 1.0)
       throw c.bad("pool_recycle_jitter", *options.find("pool_recycle_jitter"), "must be at most 1");
     c.pre_ping_window = Seconds(c.number(options, "pre_ping_window", c.pre_ping_window.count(), 0.0, true));
+    if (const Value* v = options.find("pre_ping_grace")) {
+      c.pre_ping_grace = Seconds(c.number(options, "pre_ping_grace", 0.0, 0.0, true));
+      if (c.pre_ping_grace > c.pre_ping_window)
+        throw c.bad("pre_ping_grace", *v, fmt::format("must be at most pre_ping_window ({} s)", c.pre_ping_window.count()));
+    } else {
+      c.pre_ping_grace = std::min(c.pre_ping_grace, c.pre_ping_window);  // pre_ping_window 0: check every checkout
+    }
     c.min_idle = static_cast<int>(c.integer(options, "min_idle", c.min_idle, 0));
     if (c.min_idle > c.pool_size)
       throw c.bad("min_idle", *options.find("min_idle"), fmt::format("must be at most pool_size ({})", c.pool_size));

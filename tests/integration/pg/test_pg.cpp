@@ -164,7 +164,8 @@ TEST_CASE("a connection the server kills is invalidated and replaced, never hand
 
 TEST_CASE("pre-ping's socket check, without a round trip, replaces a connection the server closed while idle") {
   // A long window: no SELECT 1 is sent, so only the socket-level check can notice.
-  PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}, {"pre_ping_window", 3600}}));
+  // No grace: the check must run however soon after the kill the checkout comes.
+  PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}, {"pre_ping_window", 3600}, {"pre_ping_grace", 0}}));
   PG admin(quiet(), cfg("admin"));
   const int pid = db.connect().execute("SELECT pg_backend_pid()").scalar<int>();
   terminate(admin, pid);

@@ -28,6 +28,11 @@ struct PoolOptions {
   /// With pre_ping, a connection idle for less than this gets only the socket-level
   /// check; a longer idle one also gets a `SELECT 1` round trip.
   Seconds pre_ping_window{1.0};
+  /// With pre_ping, a connection returned less than this ago is handed out with no
+  /// check at all (HikariCP's aliveBypassWindowMs, 500 ms there): it talked to the
+  /// server a moment ago, and a check would cost a system call per checkout under
+  /// load. At most pre_ping_window; 0 checks every checkout.
+  Seconds pre_ping_grace{0.005};
   ReuseOrder reuse = ReuseOrder::lifo;
   /// Connections kept open even when idle; opened at setup unless lazy_min_idle.
   std::size_t min_idle = 1;
@@ -50,6 +55,7 @@ struct PoolOptions {
     o.recycle_jitter = c.pool_recycle_jitter;
     o.pre_ping = c.pool_pre_ping;
     o.pre_ping_window = c.pre_ping_window;
+    o.pre_ping_grace = c.pre_ping_grace;
     o.reuse = c.pool_reuse_fifo ? ReuseOrder::fifo : ReuseOrder::lifo;
     o.min_idle = static_cast<std::size_t>(c.min_idle);
     o.lazy_min_idle = c.lazy_min_idle;

@@ -58,8 +58,8 @@ inline std::string where_text(const std::source_location& w) {
 /// Checkout is lock-free when nobody waits: a compare-and-swap on the entry this
 /// thread returned last, or on another idle one (LIFO or FIFO, an option). With
 /// pre_ping, a checked-out connection gets the connector's socket-level `alive()`
-/// check, and a `ping()` round trip only when it idled longer than
-/// `pre_ping_window`. A returned connection is `reset()` by the connector (a round
+/// check, unless it was returned less than `pre_ping_grace` ago, and a `ping()`
+/// round trip only when it idled longer than `pre_ping_window`. A returned connection is `reset()` by the connector (a round
 /// trip only when it is dirty). Connections older than `recycle` (minus jitter)
 /// are replaced at checkout; idle ones beyond `min_idle` close after
 /// `idle_timeout`; holders past `hold_warning` are logged with where they acquired.
@@ -123,9 +123,15 @@ class QueuePool {
   struct Core {
     Core(C c, PoolOptions o)
         : connector(std::move(c)),
-          options(o),
+          options(bounded(o)),
           capacity(o.pool_size + o.max_overflow),
           entries(new Entry[std::max<std::size_t>(capacity, 1)]) {}
+
+    // The grace never reaches past the window: pre_ping_window 0 checks every checkout.
+    static PoolOptions bounded(PoolOptions o) noexcept {
+      o.pre_ping_grace = std::min(o.pre_ping_grace, o.pre_ping_window);
+      return o;
+    }
 
     C connector;
     const PoolOptions options;
@@ -494,13 +500,14 @@ class QueuePool {
   }
 
  private:
-  // Usable without a round trip: not due for recycling, and with pre_ping, alive
-  // and idle for less than pre_ping_window.
+  // Usable without a round trip: not due for recycling, and with pre_ping, idle
+  // for less than pre_ping_grace, or for less than pre_ping_window and alive.
   static bool fresh(Core& k, Entry& e, rep now) noexcept {
-    return (e.expires == 0 || now < e.expires) &&
-           (!k.options.pre_ping ||
-            (now - e.returned_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_window) &&
-             k.connector.alive(*e.conn)));
+    if (e.expires != 0 && now >= e.expires) return false;
+    if (!k.options.pre_ping) return true;
+    const rep idle = now - e.returned_at.load(std::memory_order_relaxed);
+    return idle < ticks(k.options.pre_ping_grace) ||
+           (idle < ticks(k.options.pre_ping_window) && k.connector.alive(*e.conn));
   }
 
   // Everything acquire() does not do inline: checking `first` (an idle entry taken
@@ -610,9 +617,10 @@ class QueuePool {
       k.stats.recycled();
       return false;
     }
-    if (k.options.pre_ping) {
+    const rep idle = now - e.returned_at.load(std::memory_order_relaxed);
+    if (k.options.pre_ping && idle >= ticks(k.options.pre_ping_grace)) {
       bool ok = k.connector.alive(*e.conn);
-      if (ok && now - e.returned_at.load(std::memory_order_relaxed) >= ticks(k.options.pre_ping_window)) {
+      if (ok && idle >= ticks(k.options.pre_ping_window)) {
         waiting();
         ok = k.connector.ping(*e.conn);
       }

@@ -65,7 +65,7 @@ inline std::string percent_decode(std::string_view s) {
 inline std::string first_keyword(std::string_view sql) {
   std::size_t i = 0;
   for (;;) {  // white space, parentheses and comments
-    while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+    while (i < sql.size() && (sql[i] == ' ' || (sql[i] >= '\t' && sql[i] <= '\r') || sql[i] == '(')) ++i;
     if (sql.substr(i, 2) == "--") {
       const auto nl = sql.find('\n', i);
       i = nl == std::string_view::npos ? sql.size() : nl + 1;
@@ -76,9 +76,13 @@ inline std::string first_keyword(std::string_view sql) {
       break;
     }
   }
-  std::string word;
-  while (i < sql.size() && word.size() < 12 && std::isalpha(static_cast<unsigned char>(sql[i])))
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  std::string word;  // at most 12 letters: no allocation
+  for (; i < sql.size() && word.size() < 12; ++i) {
+    const char c = sql[i];
+    if (c >= 'a' && c <= 'z') word += c;
+    else if (c >= 'A' && c <= 'Z') word += static_cast<char>(c - 'A' + 'a');
+    else break;
+  }
   return word;
 }
 
