@@ -7,7 +7,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <string_view>
 #include <type_traits>
+
+#include <unistd.h>
 
 using namespace appinfra;
 using Catch::Matchers::Contains;
@@ -77,4 +84,36 @@ TEST_CASE("a failed statement is logged with its error, and the error still reac
   db::detail::QueryLog<log::Logger> ql(lg, "primary", log::Level::info);
   CHECK_THROWS_AS(ql.run("BAD", []() -> db::Result { throw db::QueryError("syntax", "42601"); }), db::QueryError);
   CHECK(cap->contains("failed: BAD: syntax"));
+}
+
+TEST_CASE("the default sink writes one line to stderr: UTC time to the millisecond, level, name, message") {
+  std::FILE* tmp = std::tmpfile();
+  REQUIRE(tmp != nullptr);
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(::fileno(tmp), STDERR_FILENO);
+  const auto before = std::chrono::system_clock::now();
+  log::Logger(log::Level::info, "svc").write(log::Level::warning, "disk almost full");
+  const auto after = std::chrono::system_clock::now();
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::rewind(tmp);
+  char buf[256] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, tmp);
+  std::fclose(tmp);
+  const std::string line(buf, n);
+  INFO(line);
+  std::tm t{};
+  int ms = -1;
+  char rest[128] = {};
+  REQUIRE(std::sscanf(line.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %127[^\n]", &t.tm_year, &t.tm_mon, &t.tm_mday,
+                      &t.tm_hour, &t.tm_min, &t.tm_sec, &ms, rest) == 8);
+  CHECK(line.size() == std::string_view("2026-11-27T12:00:00.000Z warning  svc: disk almost full\n").size());
+  CHECK(std::string_view(rest) == "warning  svc: disk almost full");
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  const auto stamp = std::chrono::system_clock::from_time_t(::timegm(&t)) + std::chrono::milliseconds(ms);
+  CHECK(stamp >= std::chrono::floor<std::chrono::milliseconds>(before));
+  CHECK(stamp <= after);
 }

@@ -165,6 +165,12 @@ TEST_CASE("migrations read from a folder of numbered .sql files") {
   std::ofstream(dir.path / "oops.sql") << "SELECT 1;";
   CHECK_THROWS_WITH(db::Migrations::from_directory(dir.path), Contains("oops.sql") && Contains("version number"));
   CHECK_THROWS_AS(db::Migrations().add(1, "a", "").add(1, "b", ""), db::MigrationError);
+  fs::create_directory(dir.path / "0003_folder.sql");  // not a file: ignored
+  fs::remove(dir.path / "oops.sql");
+  CHECK(db::Migrations::from_directory(dir.path).list().size() == 2);
+  CHECK_THROWS_WITH(db::Migrations::from_directory((dir.path / "missing").string()),
+                    Contains("cannot read the migrations folder") && Contains("missing") &&
+                        Contains("No such file or directory"));
 }
 
 TEST_CASE("SQLite migrations: processes migrating one file at once apply each migration exactly once") {

@@ -91,7 +91,7 @@ TEST_CASE("PG<ReadOnly> refuses INSERT, UPDATE, DELETE and DDL; the server enfor
   rw.connect().execute("CREATE TABLE " + t + " (x int); INSERT INTO " + t + " VALUES (1)");
   PGRO ro(quiet(), cfg("ro", {{"readonly", true}}));
   CHECK(ro.connect().execute("SELECT x FROM " + t).scalar<int>() == 1);
-  for (const std::string sql : {"INSERT INTO " + t + " VALUES (2)", "UPDATE " + t + " SET x = 3",
+  for (const std::string& sql : {"INSERT INTO " + t + " VALUES (2)", "UPDATE " + t + " SET x = 3",
                                 "DELETE FROM " + t, "CREATE TABLE " + t + "_new (y int)", "DROP TABLE " + t}) {
     INFO(sql);
     auto s = ro.session();
