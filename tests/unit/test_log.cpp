@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -90,6 +91,11 @@ TEST_CASE("the default sink writes one line to stderr: UTC time to the milliseco
   std::FILE* tmp = std::tmpfile();
   REQUIRE(tmp != nullptr);
   std::fflush(stderr);
+  // A time zone far from UTC (a POSIX TZ, no tzdata needed): local time would show.
+  const char* tz = std::getenv("TZ");
+  const std::string saved_tz = tz != nullptr ? tz : "";
+  ::setenv("TZ", "JST-9", 1);
+  ::tzset();
   const int saved = ::dup(STDERR_FILENO);
   ::dup2(::fileno(tmp), STDERR_FILENO);
   const auto before = std::chrono::system_clock::now();
@@ -98,6 +104,9 @@ TEST_CASE("the default sink writes one line to stderr: UTC time to the milliseco
   std::fflush(stderr);
   ::dup2(saved, STDERR_FILENO);
   ::close(saved);
+  if (tz != nullptr) ::setenv("TZ", saved_tz.c_str(), 1);
+  else ::unsetenv("TZ");
+  ::tzset();
   std::rewind(tmp);
   char buf[256] = {};
   const std::size_t n = std::fread(buf, 1, sizeof buf - 1, tmp);

@@ -217,7 +217,7 @@ TEST_CASE("pre_ping checks the socket on every checkout and pings only after pre
   CHECK(ctl.pings == 1);
 }
 
-TEST_CASE("pre_ping_grace: a connection returned less than the grace ago is handed out unchecked") {
+TEST_CASE("pre_ping_grace: a connection checked out less than the grace ago is handed out unchecked") {
   ManualClock::reset();
   auto o = opts(1, 0);
   o.pre_ping_window = std::chrono::duration<double>(5.0);
@@ -233,6 +233,31 @@ TEST_CASE("pre_ping_grace: a connection returned less than the grace ago is hand
   CHECK(second != first);
   CHECK(ctl.alive_checks > 0);
   CHECK(ctl.pings == 0);
+  CHECK(pool.status().invalidated_total == 1);
+}
+
+TEST_CASE("pre_ping_grace counts from the checkout: a connection held longer is checked however soon it returns") {
+  ManualClock::reset();
+  auto o = opts(1, 0);
+  o.pre_ping_window = std::chrono::duration<double>(5.0);
+  o.pre_ping_grace = std::chrono::duration<double>(0.010);
+  Pool pool(stub("grace_held"), o);
+  auto& ctl = *pool.connector().ctl;
+  {
+    auto h = pool.acquire();
+    ManualClock::advance(1s);  // held a second without a word to the server
+  }
+  const int first = pool.acquire().get().id;  // returned just now, but checked out a second ago
+  CHECK(ctl.alive_checks == 1);
+  ctl.fail_alive = true;
+  { auto h = pool.acquire(); }  // within the grace of the last checkout: unchecked
+  CHECK(ctl.alive_checks == 1);
+  {
+    auto h = pool.acquire();
+    CHECK(h.get().id == first);
+    ManualClock::advance(20ms);
+  }
+  CHECK(pool.acquire().get().id != first);  // held past the grace: checked, dead, replaced
   CHECK(pool.status().invalidated_total == 1);
 }
 

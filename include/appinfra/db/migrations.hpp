@@ -72,12 +72,25 @@ class Migrations {
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d)
       throw MigrationError(fmt::format("cannot read the migrations folder '{}': {}", dir, std::strerror(errno)), 0, "");
-    while (const dirent* entry = ::readdir(d.get())) {
+    for (;;) {
+      errno = 0;  // readdir returns null at the end and on an error alike
+      const dirent* entry = ::readdir(d.get());
+      if (entry == nullptr) {
+        if (errno != 0)
+          throw MigrationError(fmt::format("cannot read the migrations folder '{}': {}", dir, std::strerror(errno)), 0,
+                               "");
+        break;
+      }
       const std::string_view file = entry->d_name;
       if (file.size() <= 4 || file.substr(file.size() - 4) != ".sql") continue;
       const std::string path = dir + "/" + std::string(file);
       struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) continue;  // a dangling link, or gone since: not a migration
+        throw MigrationError(fmt::format("cannot read migration file '{}': {}", path, std::strerror(errno)), 0,
+                             std::string(file));
+      }
+      if (!S_ISREG(st.st_mode)) continue;
       const std::string stem(file.substr(0, file.size() - 4));
       std::int64_t version = 0;
       const auto [p, err] = std::from_chars(stem.data(), stem.data() + stem.size(), version);
@@ -90,6 +103,8 @@ class Migrations {
     }
     return m;
   }
+  static Migrations from_directory(std::string_view dir) { return from_directory(std::string(dir)); }
+  static Migrations from_directory(const char* dir) { return from_directory(std::string(dir)); }
 
   Migrations& before(MigrationHook h) {
     before_.push_back(std::move(h));

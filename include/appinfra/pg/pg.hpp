@@ -64,8 +64,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
         sql,
         [&] {
           return guarded(h, [&] {
-            if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), sql);
-            else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), sql);
+            if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), detail::is_query(sql));
+            else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), detail::is_query(sql));
           });
         },
         args...);
@@ -79,8 +79,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
         "EXECUTE " + name,
         [&] {
           return guarded(h, [&] {
-            h.connector().declare(h.get(), name);
-            return detail::to_result(t.exec_prepared(name, detail::param(args)...), "EXECUTE");
+            const bool query = h.connector().declare(h.get(), name);
+            return detail::to_result(t.exec_prepared(name, detail::param(args)...), query);
           });
         },
         args...);
@@ -100,7 +100,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
             p.complete();
             Batch out;
             out.results.reserve(statements.size());
-            for (std::size_t i = 0; i < ids.size(); ++i) out.results.push_back(detail::to_result(p.retrieve(ids[i]), statements[i]));
+            for (std::size_t i = 0; i < ids.size(); ++i) out.results.push_back(detail::to_result(p.retrieve(ids[i]), detail::is_query(statements[i])));
             return out;
           });
         }).results;

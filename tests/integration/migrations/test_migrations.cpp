@@ -168,6 +168,11 @@ TEST_CASE("migrations read from a folder of numbered .sql files") {
   fs::create_directory(dir.path / "0003_folder.sql");  // not a file: ignored
   fs::remove(dir.path / "oops.sql");
   CHECK(db::Migrations::from_directory(dir.path).list().size() == 2);
+  fs::create_symlink(dir.path / "nowhere", dir.path / "0004_dangling.sql");  // ignored, as before
+  CHECK(db::Migrations::from_directory(std::string_view(dir.path.native())).list().size() == 2);
+  fs::create_symlink(dir.path / "0005_loop.sql", dir.path / "0005_loop.sql");  // unreadable: an error
+  CHECK_THROWS_WITH(db::Migrations::from_directory(dir.path), Contains("0005_loop.sql") && Contains("symbolic links"));
+  fs::remove(dir.path / "0005_loop.sql");
   CHECK_THROWS_WITH(db::Migrations::from_directory((dir.path / "missing").string()),
                     Contains("cannot read the migrations folder") && Contains("missing") &&
                         Contains("No such file or directory"));

@@ -39,6 +39,35 @@ TEST_CASE("PG connects, runs statements with parameters and converts results") {
   CHECK(r.affected_rows() == 0);
 }
 
+TEST_CASE("affected_rows counts what a statement changed, from its command tag, never rows it returned") {
+  PG db(quiet(), cfg("affected"));
+  const std::string t = test::unique_name("aff");
+  auto c = db.connect();
+  CHECK(c.execute("CREATE TABLE " + t + " (x int)").affected_rows() == 0);
+  CHECK(c.execute("INSERT INTO " + t + " VALUES (1), (2), (3)").affected_rows() == 3);
+  CHECK(c.execute("UPDATE " + t + " SET x = x + 1 WHERE x > 1").affected_rows() == 2);
+  // Queries whose first word is not SELECT, and a prepared SELECT, return rows but change none.
+  CHECK(c.execute("WITH s AS (SELECT x FROM " + t + ") SELECT * FROM s").affected_rows() == 0);
+  CHECK(c.execute("-- a comment\nWITH delete_me AS (SELECT ')' AS p), \"insert\" AS (SELECT 2) SELECT * FROM delete_me")
+            .affected_rows() == 0);
+  CHECK(c.execute("VALUES (1), (2)").affected_rows() == 0);
+  CHECK(c.execute("TABLE " + t).size() == 3);
+  CHECK(c.execute("TABLE " + t).affected_rows() == 0);
+  db.prepare("aff_all", "SELECT x FROM " + t);
+  db.prepare("aff_del", "DELETE FROM " + t + " WHERE x = $1");
+  CHECK(c.execute_prepared("aff_all").size() == 3);
+  CHECK(c.execute_prepared("aff_all").affected_rows() == 0);
+  CHECK(c.execute("WITH select_ids AS (SELECT 3) UPDATE " + t + " SET x = x WHERE x = 3").affected_rows() == 1);
+  CHECK(c.execute("WITH d AS (DELETE FROM " + t + " WHERE x = 4 RETURNING x) INSERT INTO " + t +
+                  " SELECT x + 10 FROM d")
+            .affected_rows() == 1);
+  CHECK(c.execute_prepared("aff_del", 1).affected_rows() == 1);
+  const auto piped = c.pipeline({"SELECT 1", "INSERT INTO " + t + " VALUES (7)"});
+  CHECK(piped[0].affected_rows() == 0);
+  CHECK(piped[1].affected_rows() == 1);
+  c.execute("DROP TABLE " + t);
+}
+
 TEST_CASE("postgres:// works as well as postgresql://") {
   std::string url = test::pg_url();
   REQUIRE(url.rfind("postgresql://", 0) == 0);

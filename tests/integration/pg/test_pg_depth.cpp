@@ -11,9 +11,11 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 using namespace appinfra;
@@ -77,6 +79,34 @@ TEST_CASE("statement_timeout cancels a long statement: a QueryError of kind quer
     CHECK_THAT(e.what(), Contains("query_canceled"));
   }
   CHECK(db.connect().execute("SELECT 1").scalar<int>() == 1);  // the connection survives
+}
+
+TEST_CASE("a thread cancelled in the middle of a statement unwinds, and its connection is not reused") {
+  PG db(quiet(), cfg("cancelled", {{"pool_size", 1}, {"max_overflow", 0}}));
+  struct Arg {
+    PG* db;
+    std::atomic<bool> started{false};
+  } arg{&db};
+  pthread_t t{};
+  REQUIRE(::pthread_create(
+              &t, nullptr,
+              [](void* p) -> void* {
+                auto* a = static_cast<Arg*>(p);
+                auto c = a->db->connect();
+                a->started = true;
+                c.execute("SELECT pg_sleep(30)");  // libpq waits in poll(): a cancellation point
+                return nullptr;
+              },
+              &arg) == 0);
+  while (!arg.started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(::pthread_cancel(t) == 0);
+  void* result = nullptr;
+  REQUIRE(::pthread_join(t, &result) == 0);  // before the fix: "exception not rethrown", abort
+  CHECK(result == PTHREAD_CANCELED);
+  // The connection was mid-statement: it is closed, and the next caller gets a new one.
+  CHECK(db.connect().execute("SELECT 1").scalar<int>() == 1);
+  CHECK(db.get_pool_status().invalidated_total == 1);
 }
 
 TEST_CASE("failures are classified from their SQLSTATE") {

@@ -58,7 +58,7 @@ inline std::string where_text(const std::source_location& w) {
 /// Checkout is lock-free when nobody waits: a compare-and-swap on the entry this
 /// thread returned last, or on another idle one (LIFO or FIFO, an option). With
 /// pre_ping, a checked-out connection gets the connector's socket-level `alive()`
-/// check, unless it was returned less than `pre_ping_grace` ago, and a `ping()`
+/// check, unless it was checked out last less than `pre_ping_grace` ago, and a `ping()`
 /// round trip only when it idled longer than `pre_ping_window`. A returned connection is `reset()` by the connector (a round
 /// trip only when it is dirty). Connections older than `recycle` (minus jitter)
 /// are replaced at checkout; idle ones beyond `min_idle` close after
@@ -500,14 +500,18 @@ class QueuePool {
   }
 
  private:
-  // Usable without a round trip: not due for recycling, and with pre_ping, idle
-  // for less than pre_ping_grace, or for less than pre_ping_window and alive.
+  // Usable without a round trip: not due for recycling, and with pre_ping, checked
+  // out last less than pre_ping_grace ago (held and idle together: a connection
+  // held for minutes without a statement gets checked), or idle for less than
+  // pre_ping_window and alive.
   static bool fresh(Core& k, Entry& e, rep now) noexcept {
     if (e.expires != 0 && now >= e.expires) return false;
-    if (!k.options.pre_ping) return true;
-    const rep idle = now - e.returned_at.load(std::memory_order_relaxed);
-    return idle < ticks(k.options.pre_ping_grace) ||
-           (idle < ticks(k.options.pre_ping_window) && k.connector.alive(*e.conn));
+    if (!k.options.pre_ping || in_grace(k, e, now)) return true;
+    return now - e.returned_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_window) &&
+           k.connector.alive(*e.conn);
+  }
+  static bool in_grace(Core& k, Entry& e, rep now) noexcept {
+    return now - e.acquired_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_grace);
   }
 
   // Everything acquire() does not do inline: checking `first` (an idle entry taken
@@ -617,10 +621,9 @@ class QueuePool {
       k.stats.recycled();
       return false;
     }
-    const rep idle = now - e.returned_at.load(std::memory_order_relaxed);
-    if (k.options.pre_ping && idle >= ticks(k.options.pre_ping_grace)) {
+    if (k.options.pre_ping && !in_grace(k, e, now)) {
       bool ok = k.connector.alive(*e.conn);
-      if (ok && idle >= ticks(k.options.pre_ping_window)) {
+      if (ok && now - e.returned_at.load(std::memory_order_relaxed) >= ticks(k.options.pre_ping_window)) {
         waiting();
         ok = k.connector.ping(*e.conn);
       }

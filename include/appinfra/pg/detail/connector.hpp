@@ -61,10 +61,11 @@ inline std::string percent_decode(std::string_view s) {
   return out;
 }
 
-/// The first keyword of a statement, lower case.
-inline std::string first_keyword(std::string_view sql) {
+/// Where the first keyword of a statement starts: after white space, parentheses
+/// and comments.
+inline std::size_t keyword_start(std::string_view sql) {
   std::size_t i = 0;
-  for (;;) {  // white space, parentheses and comments
+  for (;;) {
     while (i < sql.size() && (sql[i] == ' ' || (sql[i] >= '\t' && sql[i] <= '\r') || sql[i] == '(')) ++i;
     if (sql.substr(i, 2) == "--") {
       const auto nl = sql.find('\n', i);
@@ -73,11 +74,15 @@ inline std::string first_keyword(std::string_view sql) {
       const auto end = sql.find("*/", i + 2);
       i = end == std::string_view::npos ? sql.size() : end + 2;
     } else {
-      break;
+      return i;
     }
   }
+}
+
+/// The first keyword of a statement, lower case.
+inline std::string first_keyword(std::string_view sql) {
   std::string word;  // at most 12 letters: no allocation
-  for (; i < sql.size() && word.size() < 12; ++i) {
+  for (std::size_t i = keyword_start(sql); i < sql.size() && word.size() < 12; ++i) {
     const char c = sql[i];
     if (c >= 'a' && c <= 'z') word += c;
     else if (c >= 'A' && c <= 'Z') word += static_cast<char>(c - 'A' + 'a');
@@ -93,13 +98,45 @@ inline bool contains_word(std::string_view text, std::string_view word) {
   return lower.find(word) != std::string::npos;
 }
 
-/// True when `sql` only reads: its row count is not a change count.
+/// True when `sql` only reads, so that the row count libpq reports (for a SELECT,
+/// the rows returned) is not a change count. A WITH statement is judged by its main
+/// statement, after the parenthesised CTEs (skipping quoted text).
 inline bool is_query(std::string_view sql) {
-  const std::string w = first_keyword(sql);
-  return w == "select" || w == "values" || w == "show" || w == "table" || w == "explain";
+  const auto query_word = [](std::string_view w) {
+    return w == "select" || w == "values" || w == "show" || w == "table" || w == "explain";
+  };
+  const std::string first = first_keyword(sql);
+  if (first != "with") return query_word(first);
+  int depth = 0;
+  for (std::size_t i = keyword_start(sql) + 4; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      const auto end = sql.find(c, i + 1);
+      if (end == std::string_view::npos) return false;
+      i = end;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (depth == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      std::string w;  // the whole word (a name like select_ids is not SELECT), lower case
+      std::size_t j = i;
+      for (; j < sql.size(); ++j) {
+        const char d = sql[j];
+        if (d >= 'A' && d <= 'Z') w += static_cast<char>(d - 'A' + 'a');
+        else if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') || d == '_' || d == '$') w += d;
+        else break;
+      }
+      if (query_word(w)) return true;
+      if (w == "insert" || w == "update" || w == "delete" || w == "merge") return false;
+      i = j - 1;
+    }
+  }
+  return false;
 }
 
-inline db::Result to_result(const pqxx::result& r, std::string_view sql) {
+/// A db::Result holding a copy of `r`; `query`: its row count is not a change count.
+inline db::Result to_result(const pqxx::result& r, bool query) {
   std::vector<std::string> columns;
   const auto ncols = r.columns();
   columns.reserve(ncols);
@@ -111,8 +148,7 @@ inline db::Result to_result(const pqxx::result& r, std::string_view sql) {
       if (f.is_null()) cells.emplace_back();
       else cells.emplace_back(std::string(f.c_str(), f.size()));
     }
-  const std::int64_t affected = is_query(sql) ? 0 : static_cast<std::int64_t>(r.affected_rows());
-  return db::Result(std::move(columns), std::move(cells), affected);
+  return db::Result(std::move(columns), std::move(cells), query ? 0 : static_cast<std::int64_t>(r.affected_rows()));
 }
 
 /// Adapts a parameter to what libpqxx 6 binds.
@@ -124,75 +160,79 @@ decltype(auto) param(const T& v) {
 }
 
 /// The appinfra exception for the libpqxx exception being handled (call it in a
-/// catch block), without the password, and whether the connection must not be
-/// used again: broken, ended by the server (57P01-57P03, 08xxx), or, for a
-/// read-write database, on a server that turned read-only (25006 after a
-/// failover). A null error: not a libpqxx exception, rethrow it as it is.
+/// catch block), without the password. Sets `lost` first, before any allocation,
+/// when the connection must not be used again: broken, ended by the server
+/// (57P01-57P03, 08xxx), or, for a read-write database, on a server that turned
+/// read-only (25006 after a failover). Any other exception leaves it as it came.
 /// Not a template, so that each statement path does not compile its own copy.
-struct Translated {
-  std::exception_ptr error;
-  bool invalidate = false;
-};
-[[gnu::cold]] inline Translated translate_current(const std::string& database, const std::string& password,
-                                                 bool read_only_db) {
-  const auto query_error = [&](const std::string& what, const std::string& state, const std::string& query) {
+[[gnu::cold]] inline std::exception_ptr translate_current(const std::string& database, const std::string& password,
+                                                         bool read_only_db, bool& lost) {
+  const auto query_error = [&](const char* what, const std::string& state, const std::string& query) {
     const db::Failure kind = db::classify(state);
-    const bool lost = kind == db::Failure::server_shutdown || kind == db::Failure::server_crashed ||
-                      kind == db::Failure::server_starting || kind == db::Failure::connection_lost ||
-                      (kind == db::Failure::read_only && !read_only_db);
-    return Translated{std::make_exception_ptr(db::QueryError(
-                          fmt::format("database '{}': {} (SQLSTATE {}, {}){}{}", database, scrub(what, password),
-                                      state, db::to_string(kind), query.empty() ? "" : " in: ",
-                                      db::detail::normalize_sql(scrub(query, password))),
-                          state)),
-                      lost};
+    lost = lost || kind == db::Failure::server_shutdown || kind == db::Failure::server_crashed ||
+           kind == db::Failure::server_starting || kind == db::Failure::connection_lost ||
+           (kind == db::Failure::read_only && !read_only_db);
+    return std::make_exception_ptr(db::QueryError(
+        fmt::format("database '{}': {} (SQLSTATE {}, {}){}{}", database, scrub(what, password), state,
+                    db::to_string(kind), query.empty() ? "" : " in: ", db::detail::normalize_sql(scrub(query, password))),
+        state));
   };
-  const auto error = [](auto e, bool invalidate) { return Translated{std::make_exception_ptr(std::move(e)), invalidate}; };
+  const auto message = [&](const char* what) { return fmt::format("database '{}': {}", database, scrub(what, password)); };
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    return error(db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password))),
-                 true);
+    lost = true;
+    return std::make_exception_ptr(
+        db::ConnectionError(fmt::format("database '{}': connection lost: {}", database, scrub(e.what(), password))));
   } catch (const pqxx::transaction_rollback& e) {
     // libpqxx 6 derives these from failure, not sql_error: they carry no SQLSTATE.
     const char* state = dynamic_cast<const pqxx::serialization_failure*>(&e)         ? "40001"
                         : dynamic_cast<const pqxx::deadlock_detected*>(&e)           ? "40P01"
                         : dynamic_cast<const pqxx::statement_completion_unknown*>(&e) ? "40003"
                                                                                       : "40000";
-    Translated t = query_error(e.what(), state, "");
-    t.invalidate = t.invalidate || std::string_view(state) == "40003";
-    return t;
+    lost = std::string_view(state) == "40003";
+    return query_error(e.what(), state, "");
   } catch (const pqxx::in_doubt_error& e) {
-    return error(db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}",
-                                       database, scrub(e.what(), password))),
-                 true);
+    lost = true;
+    return std::make_exception_ptr(
+        db::Error(fmt::format("database '{}': commit outcome unknown (connection lost during commit): {}", database,
+                              scrub(e.what(), password))));
   } catch (const pqxx::sql_error& e) {
     return query_error(e.what(), e.sqlstate(), e.query());
   } catch (const pqxx::usage_error& e) {
-    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
+    return std::make_exception_ptr(db::UsageError(message(e.what())));
   } catch (const pqxx::conversion_error& e) {
-    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
+    return std::make_exception_ptr(db::UsageError(message(e.what())));
   } catch (const pqxx::argument_error& e) {
-    return error(db::UsageError(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
+    return std::make_exception_ptr(db::UsageError(message(e.what())));
   } catch (const pqxx::failure& e) {
-    return error(db::Error(fmt::format("database '{}': {}", database, scrub(e.what(), password))), false);
-  } catch (...) {
-    return {};
+    return std::make_exception_ptr(db::Error(message(e.what())));
   }
 }
 
 /// Runs `f`, translating libpqxx's exceptions into appinfra's (translate_current);
-/// `invalidate()` is called when the connection must not be used again.
+/// `invalidate()` is called when the connection must not be used again, also when
+/// there is no memory left to describe why, and when the thread is cancelled in
+/// the middle of a statement (its abi::__forced_unwind is rethrown as it came).
 template <class F, class Invalidate>
 decltype(auto) translate(const std::string& database, const std::string& password, bool read_only_db,
                          Invalidate&& invalidate, F&& f) {
   try {
     return std::forward<F>(f)();
-  } catch (...) {
-    Translated t = translate_current(database, password, read_only_db);
-    if (!t.error) throw;
-    if (t.invalidate) invalidate();
-    std::rethrow_exception(t.error);
+  } catch (const std::exception&) {
+    bool lost = false;
+    std::exception_ptr error;
+    try {
+      error = translate_current(database, password, read_only_db, lost);
+    } catch (...) {  // not a libpqxx exception (rethrown as it came), or no memory for the message
+      if (lost) invalidate();
+      throw;
+    }
+    if (lost) invalidate();
+    std::rethrow_exception(error);
+  } catch (...) {  // the thread cancelled mid-statement (abi::__forced_unwind): must go on unwinding
+    invalidate();
+    throw;
   }
 }
 
@@ -204,8 +244,8 @@ struct Handle {
   /// reset() rolls back on return. Clean connections need no round trip.
   bool dirty = false;
   /// Prepared statements declared on this connection (prepared by the server at
-  /// their first use). A new connection starts with none.
-  std::vector<std::string> prepared;
+  /// their first use), and whether each only reads. A new connection starts with none.
+  std::vector<std::pair<std::string, bool>> prepared;
 };
 
 
@@ -277,11 +317,11 @@ class Connector {
     prepared_->statements.emplace_back(name, sql);
   }
 
-  /// Declares `name` on connection `h` if it is not yet; throws UsageError for an
-  /// unknown name.
-  void declare(Handle& h, const std::string& name) const {
-    for (const auto& p : h.prepared)
-      if (p == name) return;
+  /// Declares `name` on connection `h` if it is not yet; returns whether the
+  /// statement only reads (is_query). Throws UsageError for an unknown name.
+  bool declare(Handle& h, const std::string& name) const {
+    for (const auto& [p, query] : h.prepared)
+      if (p == name) return query;
     std::string sql;
     {
       std::lock_guard lock(prepared_->mutex);
@@ -291,7 +331,8 @@ class Connector {
     if (sql.empty())
       throw db::UsageError(fmt::format("database '{}': no prepared statement named '{}' (call prepare() first)", name_, name));
     h.pq->prepare(name, sql);
-    h.prepared.push_back(name);
+    h.prepared.emplace_back(name, is_query(sql));
+    return h.prepared.back().second;
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
