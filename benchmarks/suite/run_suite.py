@@ -135,6 +135,8 @@ def compile_bench(runs):
                        os.path.join(ROOT, "examples", "basic_usage.cpp")],
         "hello_libpqxx": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
                           os.path.join(ROOT, "benchmarks", "suite", "hello_pqxx.cpp")],
+        "headers_only": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+                         os.path.join(ROOT, "benchmarks", "suite", "headers_only.cpp")],
     }
     times = {k: [] for k in programs}
     sizes = {}
@@ -253,6 +255,10 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "compile + link time (s)", None, statistics.median(q), statistics.median(h), median_ratio(q, h), 2.0,
                  False))
+    rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
+                 "(reference) the quickstart's includes with an empty main: compile + link time (s)", None,
+                 statistics.median(ctimes["headers_only"]), statistics.median(h), median_ratio(ctimes["headers_only"], h),
+                 None, False))
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "stripped binary size (bytes)", None, csizes["quickstart"], csizes["hello_libpqxx"],
                  csizes["quickstart"] / csizes["hello_libpqxx"], None, False))
