@@ -187,8 +187,8 @@ struct DatabaseConfig {
       "url",       "readonly",      "create_db", "pool_size",      "max_overflow",
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
       "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
-      "pre_ping_window", "pre_ping_grace", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning", "statement_timeout",
-      "keepalives", "query_log_params", "extensions", "schema"};
+      "pre_ping_window", "pre_ping_grace", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning",
+      "statement_timeout", "keepalives", "query_log_params", "extensions", "schema"};
 
   /// Level at which statements are logged, or Level::off.
   [[nodiscard]] log::Level query_log_level() const noexcept {
@@ -251,7 +251,8 @@ struct DatabaseConfig {
     if (const Value* v = options.find("pre_ping_grace")) {
       c.pre_ping_grace = Seconds(c.number(options, "pre_ping_grace", 0.0, 0.0, true));
       if (c.pre_ping_grace > c.pre_ping_window)
-        throw c.bad("pre_ping_grace", *v, fmt::format("must be at most pre_ping_window ({} s)", c.pre_ping_window.count()));
+        throw c.bad("pre_ping_grace", *v,
+                    fmt::format("must be at most pre_ping_window ({} s)", c.pre_ping_window.count()));
     } else {
       c.pre_ping_grace = std::min(c.pre_ping_grace, c.pre_ping_window);  // pre_ping_window 0: check every checkout
     }

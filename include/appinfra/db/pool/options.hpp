@@ -28,10 +28,10 @@ struct PoolOptions {
   /// With pre_ping, a connection idle for less than this gets only the socket-level
   /// check; a longer idle one also gets a `SELECT 1` round trip.
   Seconds pre_ping_window{1.0};
-  /// With pre_ping, a connection returned less than this ago is handed out with no
-  /// check at all (HikariCP's aliveBypassWindowMs, 500 ms there): it talked to the
-  /// server a moment ago, and a check would cost a system call per checkout under
-  /// load. At most pre_ping_window; 0 checks every checkout.
+  /// With pre_ping, a connection checked out last less than this ago (held and idle
+  /// together) is handed out with no check at all (HikariCP's aliveBypassWindowMs,
+  /// 500 ms there): it was in use a moment ago, and a check would cost a system call
+  /// per checkout under load. At most pre_ping_window; 0 checks every checkout.
   Seconds pre_ping_grace{0.005};
   ReuseOrder reuse = ReuseOrder::lifo;
   /// Connections kept open even when idle; opened at setup unless lazy_min_idle.

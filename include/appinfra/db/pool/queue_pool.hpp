@@ -58,9 +58,9 @@ inline std::string where_text(const std::source_location& w) {
 /// Checkout is lock-free when nobody waits: a compare-and-swap on the entry this
 /// thread returned last, or on another idle one (LIFO or FIFO, an option). With
 /// pre_ping, a checked-out connection gets the connector's socket-level `alive()`
-/// check, unless it was checked out last less than `pre_ping_grace` ago, and a `ping()`
-/// round trip only when it idled longer than `pre_ping_window`. A returned connection is `reset()` by the connector (a round
-/// trip only when it is dirty). Connections older than `recycle` (minus jitter)
+/// check, unless it was checked out last less than `pre_ping_grace` ago, and a
+/// `ping()` round trip only when it idled longer than `pre_ping_window`. A returned
+/// connection is `reset()` by the connector (a round trip only when it is dirty). Connections older than `recycle` (minus jitter)
 /// are replaced at checkout; idle ones beyond `min_idle` close after
 /// `idle_timeout`; holders past `hold_warning` are logged with where they acquired.
 ///
