@@ -94,7 +94,9 @@ Outcome drive(int threads, double seconds, MakeWorker make_worker) {
 
 int main(int argc, char** argv) try {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s appinfra|appinfra_prepared|raw|newconn|appinfra_pipeline|raw_pipeline THREADS SECONDS [URL]\n",
+    std::fprintf(stderr,
+                 "usage: %s appinfra|appinfra_prepared|raw|newconn|appinfra_pipeline|raw_pipeline "
+                 "THREADS SECONDS [URL]\n",
                  argv[0]);
     return 2;
   }
