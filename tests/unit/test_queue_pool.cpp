@@ -36,6 +36,13 @@ db::PoolOptions opts(std::size_t size, std::size_t overflow, double timeout = 30
   o.max_retries = 0;
   return o;
 }
+// One connection, a long pre_ping_window and a 10 ms grace.
+db::PoolOptions grace_opts() {
+  auto o = opts(1, 0);
+  o.pre_ping_window = std::chrono::duration<double>(5.0);
+  o.pre_ping_grace = std::chrono::duration<double>(0.010);
+  return o;
+}
 StubConnector stub(const std::string& name, log::Logger lg = log::Logger(log::Level::off)) {
   return StubConnector{name, test::stub_control(name, true), std::move(lg)};
 }
@@ -219,10 +226,7 @@ TEST_CASE("pre_ping checks the socket on every checkout and pings only after pre
 
 TEST_CASE("pre_ping_grace: a connection checked out less than the grace ago is handed out unchecked") {
   ManualClock::reset();
-  auto o = opts(1, 0);
-  o.pre_ping_window = std::chrono::duration<double>(5.0);
-  o.pre_ping_grace = std::chrono::duration<double>(0.010);
-  Pool pool(stub("grace"), o);
+  Pool pool(stub("grace"), grace_opts());
   auto& ctl = *pool.connector().ctl;
   const int first = pool.acquire().get().id;
   ctl.fail_alive = true;  // dead, but returned a moment ago: the trade-off the grace makes
@@ -238,10 +242,7 @@ TEST_CASE("pre_ping_grace: a connection checked out less than the grace ago is h
 
 TEST_CASE("pre_ping_grace counts from the checkout: a connection held longer is checked however soon it returns") {
   ManualClock::reset();
-  auto o = opts(1, 0);
-  o.pre_ping_window = std::chrono::duration<double>(5.0);
-  o.pre_ping_grace = std::chrono::duration<double>(0.010);
-  Pool pool(stub("grace_held"), o);
+  Pool pool(stub("grace_held"), grace_opts());
   auto& ctl = *pool.connector().ctl;
   {
     auto h = pool.acquire();
