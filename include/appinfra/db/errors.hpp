@@ -16,6 +16,90 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What kind of failure an error is, from its SQLSTATE: what a caller can do
+/// about it differs (retry the transaction, reconnect, fix the query).
+enum class Failure {
+  query,               ///< an error in the statement itself (syntax, constraint, ...)
+  serialization,       ///< 40001: run the whole transaction again
+  deadlock,            ///< 40P01: run the whole transaction again
+  read_only,           ///< 25006: a write on a read-only transaction or a standby
+  server_shutdown,     ///< 57P01: the server (or an administrator) ended the session
+  server_crashed,      ///< 57P02: the server crashed; it is restarting
+  server_starting,     ///< 57P03: the server is starting up or in recovery
+  connection_lost,     ///< the connection broke (08xxx, or no answer)
+  query_canceled,      ///< 57014: statement_timeout, a deadline or a cancel request
+  busy,                ///< SQLite's BUSY or LOCKED: another connection holds the lock; run the transaction again
+  in_doubt,            ///< 08007, 40003: the connection was lost during COMMIT; it may or may not have committed
+};
+
+constexpr std::string_view to_string(Failure f) noexcept {
+  constexpr std::string_view names[] = {"query",           "serialization",  "deadlock",       "read_only",
+                                        "server_shutdown", "server_crashed", "server_starting", "connection_lost",
+                                        "query_canceled",  "busy",           "in_doubt"};
+  return names[static_cast<int>(f)];
+}
+
+/// The Failure a SQLSTATE stands for; SQLite's result codes are given as
+/// "SQLITE_<extended code>".
+constexpr Failure classify(std::string_view sqlstate) noexcept {
+  if (sqlstate == "40001") return Failure::serialization;
+  if (sqlstate == "40P01") return Failure::deadlock;
+  if (sqlstate == "25006") return Failure::read_only;
+  if (sqlstate == "57P01") return Failure::server_shutdown;
+  if (sqlstate == "57P02") return Failure::server_crashed;
+  if (sqlstate == "57P03") return Failure::server_starting;
+  if (sqlstate == "57014") return Failure::query_canceled;
+  if (sqlstate == "08007" || sqlstate == "40003") return Failure::in_doubt;
+  if (sqlstate.substr(0, 2) == "08") return Failure::connection_lost;
+  if (sqlstate.substr(0, 7) == "SQLITE_") {
+    int code = 0;
+    for (char c : sqlstate.substr(7)) {
+      if (c < '0' || c > '9' || code > 1'000'000) return Failure::query;
+      code = code * 10 + (c - '0');
+    }
+    const int primary = code & 0xff;  // the extended code's low byte: SQLITE_BUSY_SNAPSHOT is a BUSY
+    if (primary == 5 || primary == 6) return Failure::busy;  // SQLITE_BUSY, SQLITE_LOCKED
+  }
+  return Failure::query;
+}
+
+namespace detail {
+/// The SQLSTATE (or SQLite code) an error carries, and what it means.
+class Classified {
+ public:
+  explicit Classified(std::string sqlstate) noexcept : sqlstate_(std::move(sqlstate)) {}
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  [[nodiscard]] Failure failure() const noexcept { return classify(sqlstate_); }
+  /// Running the whole transaction again may succeed: a serialization failure, a
+  /// deadlock, or SQLite's BUSY/LOCKED. Never for in_doubt: it may have committed.
+  [[nodiscard]] bool retryable() const noexcept {
+    const Failure f = failure();
+    return f == Failure::serialization || f == Failure::deadlock || f == Failure::busy;
+  }
+
+ private:
+  std::string sqlstate_;
+};
+}  // namespace detail
+
+/// The connection could not be opened, or broke. sqlstate() is what the server
+/// said when it ended the session (57P01 shutdown or terminated, 57P02 crash of
+/// another backend, 57P03 starting), when that could be recovered; otherwise
+/// 08006 (connection_lost). failure() classifies it.
+class ConnectionError : public Error, public detail::Classified {
+ public:
+  explicit ConnectionError(const std::string& what, std::string sqlstate = "08006")
+      : Error(what), Classified(std::move(sqlstate)) {}
+};
+
+/// A read-write database found a server that cannot take writes: in recovery (a
+/// standby) or read-only (after a failover, say). failure() is read_only.
+class ReadOnlyServerError : public ConnectionError {
+ public:
+  explicit ReadOnlyServerError(const std::string& what) : ConnectionError(what, "25006") {}
+};
+
+
 /// A configuration value is missing or invalid (the seed's ValueError).
 /// database(), key() and value() say which; value() is already redacted.
 class ConfigError : public Error {
@@ -48,18 +132,6 @@ class NotFoundError : public Error {
   using Error::Error;
 };
 
-/// Could not open a connection to the database.
-class ConnectionError : public Error {
- public:
-  using Error::Error;
-};
-
-/// A read-write database found a server that cannot take writes: in recovery (a
-/// standby) or read-only (after a failover, say).
-class ReadOnlyServerError : public ConnectionError {
- public:
-  using ConnectionError::ConnectionError;
-};
 
 /// No connection became free within pool_timeout.
 class PoolTimeoutError : public Error {
@@ -73,55 +145,11 @@ class ClosedError : public Error {
   using Error::Error;
 };
 
-/// What kind of failure a QueryError is, from its SQLSTATE: what a caller can do
-/// about it differs (retry the transaction, reconnect, fix the query).
-enum class Failure {
-  query,               ///< an error in the statement itself (syntax, constraint, ...)
-  serialization,       ///< 40001: run the whole transaction again
-  deadlock,            ///< 40P01: run the whole transaction again
-  read_only,           ///< 25006: a write on a read-only transaction or a standby
-  server_shutdown,     ///< 57P01: the server (or an administrator) ended the session
-  server_crashed,      ///< 57P02: the server crashed; it is restarting
-  server_starting,     ///< 57P03: the server is starting up or in recovery
-  connection_lost,     ///< the connection broke (08xxx, or no answer)
-  query_canceled,      ///< 57014: statement_timeout or a cancel request
-};
-
-constexpr std::string_view to_string(Failure f) noexcept {
-  constexpr std::string_view names[] = {"query",          "serialization",  "deadlock",
-                                        "read_only",      "server_shutdown", "server_crashed",
-                                        "server_starting", "connection_lost", "query_canceled"};
-  return names[static_cast<int>(f)];
-}
-
-/// The Failure a SQLSTATE stands for.
-constexpr Failure classify(std::string_view sqlstate) noexcept {
-  if (sqlstate == "40001") return Failure::serialization;
-  if (sqlstate == "40P01") return Failure::deadlock;
-  if (sqlstate == "25006") return Failure::read_only;
-  if (sqlstate == "57P01") return Failure::server_shutdown;
-  if (sqlstate == "57P02") return Failure::server_crashed;
-  if (sqlstate == "57P03") return Failure::server_starting;
-  if (sqlstate == "57014") return Failure::query_canceled;
-  if (sqlstate.substr(0, 2) == "08") return Failure::connection_lost;
-  return Failure::query;
-}
-
 /// A statement failed. sqlstate() holds the SQLSTATE (PostgreSQL) or the
 /// extended result code (SQLite) when known; failure() says what kind it is.
-class QueryError : public Error {
+class QueryError : public Error, public detail::Classified {
  public:
-  QueryError(const std::string& what, std::string sqlstate)
-      : Error(what), sqlstate_(std::move(sqlstate)) {}
-  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
-  [[nodiscard]] Failure failure() const noexcept { return classify(sqlstate_); }
-  /// Running the whole transaction again may succeed (serialization or deadlock).
-  [[nodiscard]] bool retryable() const noexcept {
-    return failure() == Failure::serialization || failure() == Failure::deadlock;
-  }
-
- private:
-  std::string sqlstate_;
+  QueryError(const std::string& what, std::string sqlstate) : Error(what), Classified(std::move(sqlstate)) {}
 };
 
 /// A migration failed, or the recorded ones disagree with the given ones (a
