@@ -20,6 +20,7 @@
 #include <appinfra/db/access.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/database.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
 #include <appinfra/db/manager.hpp>
