@@ -26,7 +26,7 @@ enum class Failure {
   server_shutdown,     ///< 57P01: the server (or an administrator) ended the session
   server_crashed,      ///< 57P02: the server crashed; it is restarting
   server_starting,     ///< 57P03: the server is starting up or in recovery
-  connection_lost,     ///< the connection broke (08xxx, or no answer)
+  connection_lost,     ///< the connection broke (08xxx, or no answer), or an idle timeout ended it (57P05, 25P03)
   query_canceled,      ///< 57014: statement_timeout, a deadline or a cancel request
   busy,                ///< SQLite's BUSY or LOCKED: another connection holds the lock; run the transaction again
   in_doubt,            ///< 08007, 40003: the connection was lost during COMMIT; it may or may not have committed
@@ -50,7 +50,8 @@ constexpr Failure classify(std::string_view sqlstate) noexcept {
   if (sqlstate == "57P03") return Failure::server_starting;
   if (sqlstate == "57014") return Failure::query_canceled;
   if (sqlstate == "08007" || sqlstate == "40003") return Failure::in_doubt;
-  if (sqlstate.substr(0, 2) == "08") return Failure::connection_lost;
+  // 08: connection exceptions; 57P05, 25P03: the session ended for idling.
+  if (sqlstate.substr(0, 2) == "08" || sqlstate == "57P05" || sqlstate == "25P03") return Failure::connection_lost;
   if (sqlstate.substr(0, 7) == "SQLITE_") {
     int code = 0;
     for (char c : sqlstate.substr(7)) {

@@ -6,6 +6,7 @@
 #include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
@@ -14,13 +15,12 @@
 #include <appinfra/db/pool/queue_pool.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/log/logger.hpp>
+#include <appinfra/pg/connection.hpp>
 #include <appinfra/pg/detail/connector.hpp>
+#include <appinfra/pg/session.hpp>
 
 #include <fmt/core.h>
-#include <pqxx/pqxx>
 
-#include <algorithm>
-#include <memory>
 #include <source_location>
 #include <string>
 #include <string_view>
@@ -49,72 +49,6 @@ template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Lo
 class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
   using handle_type = typename Base::handle_type;
-  using transaction_type = std::conditional_t<A::read_only, pqxx::read_transaction, pqxx::work>;
-
-  template <class F>
-  static decltype(auto) guarded(handle_type& h, F&& f) {
-    auto& c = h.connector();
-    return detail::translate(c.name(), c.password(), A::read_only, [&] { h.invalidate(); }, std::forward<F>(f));
-  }
-
-  // One statement, logged, on transaction `t` of connection `h`.
-  template <class... Args>
-  static db::Result run(handle_type& h, pqxx::transaction_base& t, std::string_view sql, const Args&... args) {
-    return h.connector().query_log().run(
-        sql,
-        [&] {
-          return guarded(h, [&] {
-            if constexpr (sizeof...(Args) == 0) return detail::to_result(t.exec(std::string(sql)), detail::is_query(sql));
-            else return detail::to_result(t.exec_params(std::string(sql), detail::param(args)...), detail::is_query(sql));
-          });
-        },
-        args...);
-  }
-
-  // A registered prepared statement, declared on this connection at its first use.
-  template <class... Args>
-  static db::Result run_prepared(handle_type& h, pqxx::transaction_base& t, const std::string& name,
-                                 const Args&... args) {
-    return h.connector().query_log().run(
-        "EXECUTE " + name,
-        [&] {
-          return guarded(h, [&] {
-            const bool query = h.connector().declare(h.get(), name);
-            return detail::to_result(t.exec_prepared(name, detail::param(args)...), query);
-          });
-        },
-        args...);
-  }
-
-  // Statements sent together and answered together: one round trip for the batch.
-  static std::vector<db::Result> run_pipeline(handle_type& h, pqxx::transaction_base& t,
-                                              const std::vector<std::string>& statements) {
-    return h.connector().query_log().run(
-        fmt::format("pipeline of {} statements", statements.size()),
-        [&] {
-          return guarded(h, [&] {
-            pqxx::pipeline p(t);
-            std::vector<pqxx::pipeline::query_id> ids;
-            ids.reserve(statements.size());
-            for (const auto& s : statements) ids.push_back(p.insert(s));
-            p.complete();
-            Batch out;
-            out.results.reserve(statements.size());
-            for (std::size_t i = 0; i < ids.size(); ++i) out.results.push_back(detail::to_result(p.retrieve(ids[i]), detail::is_query(statements[i])));
-            return out;
-          });
-        }).results;
-  }
-  // What the query log needs of a result: a size and a change count.
-  struct Batch {
-    std::vector<db::Result> results;
-    [[nodiscard]] std::size_t size() const noexcept { return results.size(); }
-    [[nodiscard]] std::int64_t affected_rows() const noexcept {
-      std::int64_t n = 0;
-      for (const auto& r : results) n += r.affected_rows();
-      return n;
-    }
-  };
 
  public:
   using access_type = A;
@@ -148,154 +82,23 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   /// are [a-z][a-z0-9_]*; registering a name again with another text is an error.
   void prepare(const std::string& name, const std::string& sql) { this->pool_.connector().prepare(name, sql); }
 
-  /// A pooled connection in autocommit mode. Move-only; gives the connection back
-  /// when destroyed or close()d.
-  class Connection {
-   public:
-    /// Runs one statement in its own transaction; parameters bind to $1, $2, ...
-    /// Throws QueryError (with its SQLSTATE and Failure kind) or ConnectionError.
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      check();
-      track_transaction(sql);
-      pqxx::nontransaction t(*h_.get().pq);
-      return run(h_, t, sql, args...);
-    }
-    /// Runs a statement registered with PG::prepare().
-    template <class... Args>
-    db::Result execute_prepared(const std::string& name, const Args&... args) {
-      check();
-      pqxx::nontransaction t(*h_.get().pq);
-      return run_prepared(h_, t, name, args...);
-    }
-    /// Sends the statements together and waits once (libpqxx's pipeline), each in
-    /// autocommit mode; returns their results in order. The first failing one
-    /// throws, and later ones are not run.
-    std::vector<db::Result> pipeline(const std::vector<std::string>& statements) {
-      check();
-      pqxx::nontransaction t(*h_.get().pq);
-      return run_pipeline(h_, t, statements);
-    }
-    /// The libpqxx connection, for anything the common API lacks. If it breaks,
-    /// call invalidate() so that the pool replaces it. The connection is rolled
-    /// back when returned, since what native code left open is unknown.
-    [[nodiscard]] pqxx::connection& native() {
-      check();
-      h_.get().dirty = true;
-      return *h_.get().pq;
-    }
-    void invalidate() noexcept { h_.invalidate(); }
-    void close() noexcept { h_.release(); }
+  using Connection = pg::Connection<A, handle_type>;
+  using Session = pg::Session<A, handle_type>;
 
-   private:
-    friend class PG;
-    explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
-    void check() const {
-      if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
-    }
-    // A BEGIN sent through execute() leaves a transaction open on the connection,
-    // and a SET changes its session: either makes it dirty, and the pool rolls it
-    // back (and, for a read-only database, restores read-only) on return. Nothing
-    // parsed here ever makes it clean again: a COMMIT in a literal, or a ROLLBACK
-    // TO SAVEPOINT, must not hand an open transaction to the next caller. Each
-    // ';'-separated piece counts, so a statement after a literal's ';' is seen too;
-    // a false "dirty" costs one ROLLBACK on return.
-    void track_transaction(std::string_view sql) {
-      for (std::size_t start = 0; start <= sql.size() && !h_.get().dirty;) {
-        const std::size_t end = std::min(sql.find(';', start), sql.size());
-        const std::string w = detail::first_keyword(sql.substr(start, end - start));
-        if (w == "begin" || w == "start" || w == "set" || w == "reset") h_.get().dirty = true;
-        start = end + 1;
-      }
-    }
-    handle_type h_;
-  };
-
-  /// A transaction on a pooled connection: begun at the first execute() (READ
-  /// ONLY for a ReadOnly database), committed only by commit(); rollback(),
-  /// close() and the destructor roll back. After commit() or rollback() the next
-  /// execute() begins a new transaction. A session scoped to a schema sets
-  /// `search_path` with SET LOCAL in each transaction, so the pooled connection
-  /// never keeps it.
-  class Session {
-   public:
-    Session(Session&& o) noexcept = default;
-    Session& operator=(Session&& o) noexcept {
-      if (this != &o) {
-        close();
-        h_ = std::move(o.h_);
-        txn_ = std::move(o.txn_);
-        schema_ = std::move(o.schema_);
-      }
-      return *this;
-    }
-    ~Session() { close(); }
-
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      return run(h_, begin(), sql, args...);
-    }
-    template <class... Args>
-    db::Result execute_prepared(const std::string& name, const Args&... args) {
-      return run_prepared(h_, begin(), name, args...);
-    }
-    /// The statements sent together in this transaction; see Connection::pipeline.
-    std::vector<db::Result> pipeline(const std::vector<std::string>& statements) {
-      return run_pipeline(h_, begin(), statements);
-    }
-    /// Commits the transaction; nothing to commit is fine. On failure the
-    /// transaction is gone (rolled back by the server) and the error is thrown.
-    void commit() {
-      if (!h_) throw db::UsageError("commit() on a closed session");
-      if (!txn_) return;
-      auto t = std::move(txn_);
-      guarded(h_, [&] { t->commit(); });
-    }
-    void rollback() {
-      if (!h_) throw db::UsageError("rollback() on a closed session");
-      if (!txn_) return;
-      auto t = std::move(txn_);
-      guarded(h_, [&] { t->abort(); });
-    }
-    /// Rolls back what is uncommitted and gives the connection back. Idempotent.
-    void close() noexcept {
-      if (!h_) return;
-      if (txn_) {
-        try {
-          txn_->abort();
-        } catch (...) {
-          h_.invalidate();
-        }
-        txn_.reset();
-      }
-      h_.release();
-    }
-    [[nodiscard]] bool in_transaction() const noexcept { return txn_ != nullptr; }
-    /// The libpqxx transaction (begun first), for anything the common API lacks.
-    [[nodiscard]] transaction_type& native() { return begin(); }
-
-   private:
-    friend class PG;
-    Session(handle_type h, std::string schema) noexcept : h_(std::move(h)), schema_(std::move(schema)) {}
-    transaction_type& begin() {
-      if (!h_) throw db::UsageError("the session is closed");
-      if (!txn_) {
-        txn_ = guarded(h_, [&] { return std::make_unique<transaction_type>(*h_.get().pq); });
-        if (!schema_.empty()) run(h_, *txn_, "SET LOCAL search_path TO \"" + schema_ + "\", public");
-      }
-      return *txn_;
-    }
-    handle_type h_;                           // declared first: destroyed after the transaction
-    std::unique_ptr<transaction_type> txn_;
-    std::string schema_;                      // empty: the connection's search_path
-  };
-
-  /// `where` is recorded for pool diagnostics (leave the default).
+  /// A pooled connection. `where` is recorded for pool diagnostics (leave the
+  /// default). With a deadline, the checkout waits no longer than it, and every
+  /// statement of the connection is cancelled if still running at it.
   [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where));
+    return Connection(this->pool_.acquire(where), {});
+  }
+  [[nodiscard]] Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where, deadline), deadline);
   }
   [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where), {});
+    return Session(this->pool_.acquire(where), {}, {});
+  }
+  [[nodiscard]] Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where, deadline), {}, deadline);
   }
   /// A session whose statements resolve names in `schema` first, then public (the
   /// original's ScopedPG). The name must match [a-z][a-z0-9_]*; throws UsageError
@@ -305,7 +108,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     if (!db::detail::is_identifier(schema))
       throw db::UsageError(fmt::format("database '{}': invalid schema name '{}' (expected [a-z][a-z0-9_]*)",
                                        this->name(), schema));
-    return Session(this->pool_.acquire(where), std::string(schema));
+    return Session(this->pool_.acquire(where), std::string(schema), {});
   }
 
   /// Applies the pending migrations, in version order, each in its own

@@ -1,0 +1,163 @@
+#pragma once
+// pg::Connection: a pooled PostgreSQL connection in autocommit mode.
+
+#include <appinfra/db/concepts/access.hpp>
+#include <appinfra/db/concepts/logger.hpp>
+#include <appinfra/db/deadline.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/result.hpp>
+#include <appinfra/pg/detail/result.hpp>
+#include <appinfra/pg/detail/statement.hpp>
+
+#include <fmt/core.h>
+#include <pqxx/nontransaction>
+#include <pqxx/pipeline>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace appinfra::pg {
+
+template <db::Access A, class PoolP, db::Logger L>
+class PG;
+
+namespace detail {
+
+/// What the query log needs of a batch's results: a size and a change count.
+struct Batch {
+  std::vector<db::Result> results;
+  [[nodiscard]] std::size_t size() const noexcept { return results.size(); }
+  [[nodiscard]] std::int64_t affected_rows() const noexcept {
+    std::int64_t n = 0;
+    for (const auto& r : results) n += r.affected_rows();
+    return n;
+  }
+};
+
+/// One statement with its parameters on transaction `t`.
+template <class... Args>
+db::Result exec(pqxx::transaction_base& t, std::string_view sql, const Args&... args) {
+  if constexpr (sizeof...(Args) == 0) return to_result(t.exec(std::string(sql)), is_query(sql));
+  else return to_result(t.exec_params(std::string(sql), param(args)...), is_query(sql));
+}
+
+/// A registered prepared statement on `t`, declared on the connection first.
+template <class Lease, class... Args>
+db::Result exec_prepared(Lease& lease, pqxx::transaction_base& t, const std::string& name, const Args&... args) {
+  const auto& c = lease.connector();
+  const Declared& d = c.prepared().declare(c.name(), lease.get(), name);
+  track(lease, d.effect);  // known once declared: the statement's text is the registry's
+  return to_result(t.exec_prepared(name, param(args)...), d.query);
+}
+
+/// libpqxx's pipeline on `t`: the statements sent together, answered together.
+inline Batch exec_pipeline(pqxx::transaction_base& t, const std::vector<std::string>& statements) {
+  pqxx::pipeline p(t);
+  std::vector<pqxx::pipeline::query_id> ids;
+  ids.reserve(statements.size());
+  for (const auto& s : statements) ids.push_back(p.insert(s));
+  p.complete();
+  Batch out;
+  out.results.reserve(statements.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) out.results.push_back(to_result(p.retrieve(ids[i]), is_query(statements[i])));
+  return out;
+}
+
+inline SessionEffect effect_of(const std::vector<std::string>& statements) {
+  SessionEffect e;
+  for (const auto& s : statements) {
+    const SessionEffect one = session_effect(s);
+    e.dirty = e.dirty || one.dirty;
+    e.drops_prepared = e.drops_prepared || one.drops_prepared;
+  }
+  return e;
+}
+
+}  // namespace detail
+
+/// A pooled connection in autocommit mode: what PG::connect() returns. Move-only;
+/// gives the connection back when destroyed or close()d. Used by one thread at a
+/// time; may outlive its PG (the connection is then closed when it ends).
+///
+/// A statement that changes the session (BEGIN, SET, LISTEN, a temporary table,
+/// ...; see detail::session_effect) or native() access makes the connection
+/// dirty: the pool resets it when it is returned, so the next borrower gets a
+/// clean session (README: "What a reset undoes").
+template <db::Access A, class Lease>
+class Connection {
+ public:
+  /// Runs one statement in its own transaction; parameters bind to $1, $2, ...
+  /// Throws QueryError (with its SQLSTATE and failure()), ConnectionError (the
+  /// connection broke; failure() says why), UsageError (a misuse: a wrong number
+  /// of parameters, say; the connection stays usable).
+  template <class... Args>
+  db::Result execute(std::string_view sql, const Args&... args) {
+    return execute(db::Deadline{}, sql, args...);
+  }
+  /// The same, cancelled if still running at `deadline` (the earlier of it and the
+  /// connection's own deadline, from connect(deadline)).
+  template <class... Args>
+  db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
+    check();
+    return detail::run_statement(h_, earliest(deadline, deadline_), sql, detail::session_effect(sql),
+                                 [&](detail::PgConn& conn) {
+                                   pqxx::nontransaction t(*conn.pq);
+                                   return detail::exec(t, sql, args...);
+                                 }, args...);
+  }
+
+  /// Runs a statement registered with PG::prepare().
+  template <class... Args>
+  db::Result execute_prepared(const std::string& name, const Args&... args) {
+    return execute_prepared(db::Deadline{}, name, args...);
+  }
+  template <class... Args>
+  db::Result execute_prepared(db::Deadline deadline, const std::string& name, const Args&... args) {
+    check();
+    return detail::run_statement(h_, earliest(deadline, deadline_), "EXECUTE " + name, {},
+                                 [&](detail::PgConn& conn) {
+                                   pqxx::nontransaction t(*conn.pq);
+                                   return detail::exec_prepared(h_, t, name, args...);
+                                 }, args...);
+  }
+
+  /// Sends the statements together and waits once (libpqxx's pipeline); returns
+  /// their results in order. libpqxx 6 sends them as one query string, so they run
+  /// in one implicit transaction: the first failing one throws, and the batch is
+  /// rolled back. No parameters.
+  std::vector<db::Result> pipeline(const std::vector<std::string>& statements, db::Deadline deadline = {}) {
+    check();
+    return detail::run_statement(h_, earliest(deadline, deadline_),
+                                 fmt::format("pipeline of {} statements", statements.size()),
+                                 detail::effect_of(statements), [&](detail::PgConn& conn) {
+                                   pqxx::nontransaction t(*conn.pq);
+                                   return detail::exec_pipeline(t, statements);
+                                 })
+        .results;
+  }
+
+  /// The libpqxx connection, for anything the common API lacks. The connection is
+  /// reset when returned, since what native code left on it is unknown. If it
+  /// breaks, call invalidate() so that the pool replaces it.
+  [[nodiscard]] pqxx::connection& native() {
+    check();
+    return *detail::native_access(h_).pq;
+  }
+  void invalidate() noexcept { h_.invalidate(); }
+  void close() noexcept { h_.release(); }
+
+ private:
+  template <db::Access, class, db::Logger>
+  friend class PG;
+  Connection(Lease h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
+  void check() const {
+    if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
+  }
+  Lease h_;
+  db::Deadline deadline_;
+};
+
+}  // namespace appinfra::pg

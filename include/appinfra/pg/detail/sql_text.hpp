@@ -1,0 +1,145 @@
+#pragma once
+// Reading SQL text without parsing it: the first keyword, whether a statement only
+// reads, and whether it may change the connection's session. Pure functions, no
+// libpqxx, allocation-free: they run on every statement.
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace appinfra::pg::detail {
+
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// Where the first keyword of a statement starts: after white space, parentheses
+/// and comments.
+inline std::size_t keyword_start(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < sql.size() && (sql[i] == ' ' || (sql[i] >= '\t' && sql[i] <= '\r') || sql[i] == '(')) ++i;
+    if (sql.substr(i, 2) == "--") {
+      const auto nl = sql.find('\n', i);
+      i = nl == std::string_view::npos ? sql.size() : nl + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const auto end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      return i;
+    }
+  }
+}
+
+/// The word of letters starting at `i` (at most 12), lower case; `i` moves past it.
+inline std::string word_at(std::string_view sql, std::size_t& i) {
+  std::string word;  // at most 12 letters: within the small-string buffer, no allocation
+  for (; i < sql.size() && word.size() < 12; ++i) {
+    const char c = ascii_lower(sql[i]);
+    if (c < 'a' || c > 'z') break;
+    word += c;
+  }
+  return word;
+}
+
+/// Moves `i` past white space.
+inline void skip_space(std::string_view sql, std::size_t& i) noexcept {
+  while (i < sql.size() && (sql[i] == ' ' || (sql[i] >= '\t' && sql[i] <= '\r'))) ++i;
+}
+
+/// The first keyword of a statement, lower case.
+inline std::string first_keyword(std::string_view sql) {
+  std::size_t i = keyword_start(sql);
+  return word_at(sql, i);
+}
+
+/// Whether `word` (lower case) appears in `text`, in any case.
+inline bool contains_ci(std::string_view text, std::string_view word) noexcept {
+  if (word.empty() || word.size() > text.size()) return word.empty();
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
+    std::size_t k = 0;
+    while (k < word.size() && ascii_lower(text[i + k]) == word[k]) ++k;
+    if (k == word.size()) return true;
+  }
+  return false;
+}
+
+/// True when `sql` only reads, so that the row count libpq reports (for a SELECT,
+/// the rows returned) is not a change count. A WITH statement is judged by its main
+/// statement, after the parenthesised CTEs (skipping quoted text).
+inline bool is_query(std::string_view sql) {
+  const auto query_word = [](std::string_view w) {
+    return w == "select" || w == "values" || w == "show" || w == "table" || w == "explain";
+  };
+  const std::string first = first_keyword(sql);
+  if (first != "with") return query_word(first);
+  int depth = 0;
+  for (std::size_t i = keyword_start(sql) + 4; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      const auto end = sql.find(c, i + 1);
+      if (end == std::string_view::npos) return false;
+      i = end;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (depth == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      std::string w;  // the whole word (a name like select_ids is not SELECT), lower case
+      std::size_t j = i;
+      for (; j < sql.size(); ++j) {
+        const char d = ascii_lower(sql[j]);
+        if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') || d == '_' || d == '$') w += d;
+        else break;
+      }
+      if (query_word(w)) return true;
+      if (w == "insert" || w == "update" || w == "delete" || w == "merge") return false;
+      i = j - 1;
+    }
+  }
+  return false;
+}
+
+/// What a statement may leave on its connection beyond its own end.
+struct SessionEffect {
+  bool dirty = false;             ///< a transaction, setting, lock, listener or temporary object: reset on return
+  bool drops_prepared = false;    ///< DISCARD or DEALLOCATE: prepared statements may be gone
+};
+
+/// Reads `sql` for what it may leave on the connection. Every ';'-separated piece
+/// counts (a ';' inside a literal only adds pieces: a false "dirty" costs one reset
+/// on return, a missed one would leak state to the next borrower). Dirty: BEGIN or
+/// START (a transaction left open), SET and RESET but SET LOCAL and SET TRANSACTION
+/// (which end with the transaction), LISTEN, DECLARE, PREPARE, LOAD, CREATE TEMP
+/// objects, and set_config() or session advisory locks anywhere in the text. Not
+/// seen: what a server-side function does inside.
+inline SessionEffect session_effect(std::string_view sql) {
+  SessionEffect e;
+  for (std::size_t start = 0; start <= sql.size();) {
+    const std::size_t end = std::min(sql.find(';', start), sql.size());
+    const std::string_view piece = sql.substr(start, end - start);
+    std::size_t i = keyword_start(piece);
+    const std::string w = word_at(piece, i);
+    if (w == "set") {
+      skip_space(piece, i);
+      const std::string next = word_at(piece, i);
+      if (next != "local" && next != "transaction") e.dirty = true;
+    } else if (w == "begin" || w == "start" || w == "reset" || w == "listen" || w == "declare" || w == "prepare" ||
+               w == "load") {
+      e.dirty = true;
+    } else if (w == "create") {  // CREATE TEMP, CREATE LOCAL TEMPORARY, CREATE OR REPLACE TEMP VIEW
+      for (int k = 0; k < 3 && !e.dirty; ++k) {
+        skip_space(piece, i);
+        const std::string next = word_at(piece, i);
+        e.dirty = next == "temp" || next == "temporary";
+      }
+    } else if (w == "discard" || w == "deallocate") {
+      e.dirty = true;
+      e.drops_prepared = true;
+    }
+    start = end + 1;
+  }
+  if (!e.dirty && (contains_ci(sql, "set_config") || contains_ci(sql, "advisory_lock"))) e.dirty = true;
+  return e;
+}
+
+}  // namespace appinfra::pg::detail

@@ -1,0 +1,59 @@
+// SQL text scanning of the PostgreSQL backend: no server needed.
+
+#include <appinfra/pg/detail/sql_text.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace appinfra::pg::detail;
+
+TEST_CASE("first_keyword skips white space, parentheses and comments") {
+  CHECK(first_keyword("  -- hi\n /* x */ (SELECT 1)") == "select");
+  CHECK(first_keyword("Begin") == "begin");
+  CHECK(first_keyword("") == "");
+  CHECK(first_keyword("/* unterminated") == "");
+}
+
+TEST_CASE("is_query judges a WITH statement by its main statement") {
+  CHECK(is_query("SELECT 1"));
+  CHECK(is_query("with x as (select 1) select * from x"));
+  CHECK_FALSE(is_query("WITH x AS (SELECT 1) UPDATE t SET a = 1"));
+  CHECK_FALSE(is_query("WITH select_ids AS (SELECT 3) DELETE FROM t"));
+  CHECK_FALSE(is_query("INSERT INTO t VALUES (1)"));
+}
+
+TEST_CASE("contains_ci finds a word in any case, without allocating") {
+  CHECK(contains_ci("SELECT SET_CONFIG('a', 'b', false)", "set_config"));
+  CHECK_FALSE(contains_ci("SELECT 1", "set_config"));
+  CHECK(contains_ci("x", ""));
+  CHECK_FALSE(contains_ci("", "a"));
+}
+
+TEST_CASE("plain statements leave nothing on the session") {
+  for (const char* sql : {"SELECT 1", "INSERT INTO t VALUES (1)", "UPDATE t SET x = 1", "COMMIT", "ROLLBACK",
+                          "SET LOCAL search_path TO s", "set transaction isolation level serializable",
+                          "CREATE TABLE t (x int)", "SELECT pg_advisory_xact_lock(1)", "SELECT 'settings'"}) {
+    CAPTURE(sql);
+    CHECK_FALSE(session_effect(sql).dirty);
+    CHECK_FALSE(session_effect(sql).drops_prepared);
+  }
+}
+
+TEST_CASE("statements that change the session make the connection dirty") {
+  for (const char* sql : {"BEGIN", "start transaction", "SET search_path TO x", "set session work_mem = 1",
+                          "RESET ALL", "LISTEN ch", "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+                          "PREPARE p AS SELECT 1", "LOAD 'auto_explain'", "CREATE TEMP TABLE t (x int)",
+                          "create local temporary table t (x int)", "CREATE OR REPLACE TEMP VIEW v AS SELECT 1",
+                          "SELECT set_config('search_path', 'x', false)", "SELECT pg_advisory_lock(1)",
+                          "SELECT pg_try_advisory_lock(1)", "SELECT 1; BEGIN", "SELECT ';'; SET x = 1",
+                          "/* c */ SeT default_transaction_read_only = off"}) {
+    CAPTURE(sql);
+    CHECK(session_effect(sql).dirty);
+  }
+}
+
+TEST_CASE("DISCARD and DEALLOCATE drop the prepared statements") {
+  CHECK(session_effect("DISCARD ALL").drops_prepared);
+  CHECK(session_effect("deallocate all").drops_prepared);
+  CHECK(session_effect("SELECT 1; DEALLOCATE p").drops_prepared);
+  CHECK_FALSE(session_effect("SET x = 1").drops_prepared);
+}
