@@ -73,10 +73,6 @@ inline std::string bindir() {
   return best;
 }
 
-inline std::string program(const std::string& name) {
-  static const std::string dir = bindir();
-  return dir.empty() ? name : dir + "/" + name;
-}
 
 inline bool as_root() { return ::geteuid() == 0; }
 
@@ -223,7 +219,7 @@ inline CommandResult run_command(std::vector<std::string> argv, const std::strin
     if (in_fd < 0 || ::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ::_exit(126);
     for (int fd = 3; fd < 4096; ++fd) ::close(fd);  // the test's sockets stay with the test
     if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    ::execve(args[0], args.data(), env.data());
+    ::execvpe(args[0], args.data(), env.data());
     ::_exit(127);
   }
   int wstatus = 0;
@@ -281,10 +277,17 @@ class PgCluster {
   PgCluster& operator=(const PgCluster&) = delete;
 
   ~PgCluster() {
-    try {
-      if (std::filesystem::exists(data() + "/postmaster.pid"))
-        run({program("pg_ctl"), "-D", data(), "-w", "-t", "30", "-m", "immediate", "stop"});
-    } catch (...) {
+    if (const pid_t pm = postmaster_pid(); pm > 0) {
+      bool stopped = false;
+      try {
+        stopped = run({program("pg_ctl"), "-D", data(), "-w", "-t", "30", "-m", "immediate", "stop"}).ok();
+      } catch (...) {
+      }
+      if (!stopped) {  // never leave a server running: signal it directly
+        ::kill(pm, SIGQUIT);
+        for (int i = 0; i < 500 && ::kill(pm, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ::kill(pm, SIGKILL);
+      }
     }
     if (pid_ > 0) pg_cluster_detail::forget_postmaster(pid_);
     std::error_code ec;
@@ -402,7 +405,9 @@ class PgCluster {
     ::chmod(dir_.c_str(), 0700);
   }
 
-  static std::string program(const std::string& name) { return pg_cluster_detail::program(name); }
+  // A member, not a function-local static: a cluster in a static object is stopped
+  // during static destruction, possibly after such a static is gone.
+  [[nodiscard]] std::string program(const std::string& name) const { return bin_.empty() ? name : bin_ + "/" + name; }
 
   CommandResult run(std::vector<std::string> argv) const { return run_command(std::move(argv), dir_); }
 
@@ -440,6 +445,7 @@ class PgCluster {
     pid_ = 0;
   }
 
+  std::string bin_ = pg_cluster_detail::bindir();
   int port_;
   std::string dir_;
   pid_t pid_ = 0;
