@@ -45,6 +45,7 @@ namespace {
 
 constexpr int load_threads = 8;
 constexpr int pool_size = 8;
+constexpr int max_overflow = 2;
 constexpr auto pool_timeout = 2s;
 constexpr auto blocked_limit = pool_timeout + 1s;     // no call may block longer
 constexpr auto first_success_limit = 1s;             // after the server accepts connections again
@@ -329,7 +330,10 @@ Figures run_scenario(const std::string& scenario, const std::string& url, const 
   f.scenario = scenario;
   Manager m(log::Logger(log::Level::error),
             {{"main",
-              {{"url", url}, {"pool_size", pool_size}, {"max_overflow", 2}, {"pool_timeout", 2.0}}}});
+              {{"url", url},
+               {"pool_size", pool_size},
+               {"max_overflow", max_overflow},
+               {"pool_timeout", std::chrono::duration<double>(pool_timeout).count()}}}});
   m.setup();
   Database& db = m.db("main");
 
