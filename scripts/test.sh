@@ -2,7 +2,9 @@
 # Runs every test: installs what is missing (Debian 12 packages), builds, starts a
 # throwaway PostgreSQL 15 cluster with pg_virtualenv and runs the whole suite
 # against it: unit, SQLite and PostgreSQL integration, concurrency, must-not-compile,
-# header, binary, consumer, example and benchmark smoke tests; then the unit and
+# header, binary, consumer, example and benchmark smoke tests, and the fault suite
+# (which starts clusters of its own, as the postgres user when run as root, on
+# ports APPINFRA_TEST_PG_PORTS, default 55300-55399); then the unit and
 # concurrency tests again under ThreadSanitizer and under AddressSanitizer with
 # UndefinedBehaviorSanitizer. PostgreSQL tests never skip.
 # Extra arguments go to the main `meson test` (for example: --suite unit).
