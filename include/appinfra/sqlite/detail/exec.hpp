@@ -78,7 +78,11 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
     if (rc != SQLITE_OK) throw query_error(db, rc, database, sql);
     if (raw == nullptr) continue;  // white space or a comment
     const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
-    if constexpr (sizeof...(Args) > 0) {
+    if constexpr (sizeof...(Args) == 0) {
+      if (sqlite3_bind_parameter_count(raw) > 0)  // SQLite would bind NULL to each
+        throw db::UsageError(fmt::format("database '{}': statement has {} parameters, none given: {}", database,
+                                         sqlite3_bind_parameter_count(raw), db::detail::normalize_sql(sql)));
+    } else {
       if (ran)
         throw db::UsageError(fmt::format("database '{}': parameters need a single statement, got several in: {}",
                                          database, db::detail::normalize_sql(sql)));
