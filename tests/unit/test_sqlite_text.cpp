@@ -27,6 +27,9 @@ TEST_CASE("ATTACH, DETACH and TEMP objects change the connection") {
   CHECK(changes_connection(SQLITE_CREATE_TEMP_TRIGGER, "tr", "t", "temp"));
   CHECK(changes_connection(SQLITE_CREATE_VTABLE, "vt", "fts5", "temp"));
   CHECK_FALSE(changes_connection(SQLITE_CREATE_VTABLE, "vt", "fts5", "main"));
+  CHECK(changes_connection(SQLITE_CREATE_TABLE, "t", nullptr, "temp"));  // CREATE TABLE temp.t
+  CHECK(changes_connection(SQLITE_CREATE_VIEW, "v", nullptr, "temp"));
+  CHECK_FALSE(changes_connection(SQLITE_CREATE_TABLE, "t", nullptr, "main"));
 }
 
 TEST_CASE("plain statements and transactions do not change the connection") {

@@ -370,6 +370,16 @@ TEST_CASE("a connection left in a plain state is handed on as it is, not reopene
   d.connect().execute("PRAGMA foreign_keys = ON");
   CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 0);  // dirty: reopened
   CHECK(d.get_pool_status().invalidated_total == 0);
+
+  // SQLite's parser decides, not the text: a schema-qualified TEMP table, a PRAGMA
+  // behind a comment and another statement.
+  for (const char* sql : {"CREATE TABLE temp.x(y)", "SELECT 1; /* PRAGMA? */ PRAGMA recursive_triggers = 1"}) {
+    INFO(sql);
+    d.connect().execute("INSERT INTO t VALUES (5)");
+    REQUIRE(d.connect().execute("SELECT total_changes()").scalar<int>() == 1);
+    d.connect().execute(sql);
+    CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 0);
+  }
 }
 
 // ---- Errors, retries and the query log ----

@@ -13,7 +13,7 @@ namespace appinfra::sqlite::detail {
 /// Whether an action reported to the authorizer (its code, first and second
 /// argument, database name) leaves state on the connection that outlives the
 /// transaction: a PRAGMA that sets something, ATTACH and DETACH, a TEMP table,
-/// view, index or trigger, a virtual table in `temp`. Transactions are not counted:
+/// view, index or trigger, or anything created in database `temp`. Transactions are not counted:
 /// sqlite3_get_autocommit() says whether one is open. Null arguments are absent.
 constexpr bool changes_connection(int action, const char* arg1, const char* arg2, const char* database) noexcept {
   const auto is = [](const char* s, std::string_view v) { return s != nullptr && std::string_view(s) == v; };
@@ -34,6 +34,11 @@ constexpr bool changes_connection(int action, const char* arg1, const char* arg2
     case SQLITE_CREATE_TEMP_TRIGGER:
     case SQLITE_CREATE_TEMP_VIEW:
       return true;
+    // `CREATE TABLE temp.t` is reported as a plain CREATE in database "temp".
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TRIGGER:
     case SQLITE_CREATE_VTABLE:
       return is(database, "temp");
     default:
