@@ -28,11 +28,11 @@ inline std::string quoted(std::string_view s, char quote) {
 /// native()), read when the connection was opened. Settings stored in the database
 /// itself (user_version, page_size, auto_vacuum, ...) are data, not listed.
 inline constexpr std::string_view connection_pragmas[] = {
-    "analysis_limit", "automatic_index",   "busy_timeout",     "cache_size",         "cache_spill",
-    "cell_size_check", "defer_foreign_keys", "foreign_keys",   "ignore_check_constraints", "journal_mode",
-    "legacy_alter_table", "locking_mode",   "mmap_size",        "query_only",         "read_uncommitted",
-    "recursive_triggers", "reverse_unordered_selects", "secure_delete", "synchronous", "temp_store",
-    "threads",        "trusted_schema",    "writable_schema"};
+    "analysis_limit", "automatic_index", "busy_timeout", "cache_size", "cache_spill", "cell_size_check",
+    "defer_foreign_keys", "foreign_keys", "ignore_check_constraints", "journal_mode", "legacy_alter_table",
+    "locking_mode", "mmap_size", "query_only", "read_uncommitted", "recursive_triggers",
+    "reverse_unordered_selects", "secure_delete", "synchronous", "temp_store", "threads", "trusted_schema",
+    "writable_schema"};
 
 /// A connection's settings as opened: the pragmas above (and case_sensitive_like,
 /// which cannot be read: found from what LIKE does) and the sqlite3_limit()s.
@@ -46,7 +46,8 @@ struct Defaults {
       if (auto v = query_value(db, ("PRAGMA " + std::string(p)).c_str())) d.pragmas.emplace_back(p, std::move(*v));
     if (auto like = query_value(db, "SELECT 'a' LIKE 'A'"))
       d.pragmas.emplace_back("case_sensitive_like", *like == "1" ? "0" : "1");
-    for (int i = 0; i <= SQLITE_LIMIT_WORKER_THREADS; ++i) d.limits[static_cast<std::size_t>(i)] = sqlite3_limit(db, i, -1);
+    for (int i = 0; i <= SQLITE_LIMIT_WORKER_THREADS; ++i)
+      d.limits[static_cast<std::size_t>(i)] = sqlite3_limit(db, i, -1);
     return d;
   }
 };
@@ -83,8 +84,8 @@ inline bool restore(sqlite3* db, const Defaults& d) noexcept {
     for (const char* type : {"trigger", "view", "table"}) {
       std::vector<std::string> names;
       sqlite3_stmt* st = nullptr;
-      const std::string list =
-          fmt::format("SELECT name FROM temp.sqlite_master WHERE type = '{}' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", type);
+      const std::string list = fmt::format(
+          "SELECT name FROM temp.sqlite_master WHERE type = '{}' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", type);
       if (sqlite3_prepare_v2(db, list.c_str(), -1, &st, nullptr) != SQLITE_OK) {
         ok = false;
       } else {
