@@ -8,6 +8,7 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
+#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -43,6 +44,17 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
   using handle_type = typename Base::handle_type;
 
+  // The one path of every statement on a pooled connection (Connection, Session,
+  // migrations): logged with its parameters, errors translated (QueryError,
+  // UsageError), and what it changes on the connection recorded in it (the
+  // authorizer marks the detail::Handle dirty; see detail::changes_connection), so
+  // that Connector::reset() undoes it when the connection is returned.
+  template <class... Args>
+  static db::Result run(handle_type& h, std::string_view sql, const Args&... args) {
+    auto& c = h.connector();
+    return c.query_log().run(sql, [&] { return detail::exec(h.get().get(), c.name(), sql, args...); }, args...);
+  }
+
  public:
   using access_type = A;
   static constexpr std::string_view schemes = "sqlite";
@@ -61,15 +73,21 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   class Connection {
    public:
     /// Runs one statement (or, without parameters, several separated by ';').
-    /// Parameters bind to $1, $2, ... Throws QueryError.
+    /// Parameters bind to $1, $2, ... Throws QueryError, or UsageError when the
+    /// parameters do not fit the statement (the connection stays usable).
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
-      if (!h_) throw db::UsageError("connection is closed");
-      auto& c = h_.connector();
-      return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+      if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
+      return run(h_, sql, args...);
     }
-    /// The sqlite3 handle, for anything the common API lacks.
-    [[nodiscard]] sqlite3* native() const noexcept { return h_ ? h_.get().get() : nullptr; }
+    /// The sqlite3 handle, for anything the common API lacks; null when closed.
+    /// What native code changes is unknown, so the connection is reset in full
+    /// when returned (see the README, "What reset undoes").
+    [[nodiscard]] sqlite3* native() noexcept {
+      if (!h_) return nullptr;
+      h_.get().mark_dirty();
+      return h_.get().get();
+    }
     void close() noexcept { h_.release(); }
 
    private:
@@ -104,15 +122,16 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
       begin();
-      auto& c = h_.connector();
       try {
-        return c.query_log().run(sql, [&] { return detail::exec(h_.get().get(), c.name(), sql, args...); });
+        return run(h_, sql, args...);
       } catch (...) {
         if (sqlite3_get_autocommit(h_.get().get()) != 0) aborted_ = true;
         throw;
       }
     }
-    /// Commits what was executed since the transaction began; nothing to commit is fine.
+    /// Commits what was executed since the transaction began; nothing to commit is
+    /// fine. A commit that fails with SQLITE_BUSY (readers still hold the file)
+    /// leaves the transaction open: commit() again, or roll back.
     void commit() {
       if (!h_) throw db::UsageError("commit() on a closed session");
       if (aborted_)
@@ -120,7 +139,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
                                          "an error; call rollback()",
                                          h_.connector().name()));
       if (!in_txn_) return;
-      detail::exec(h_.get().get(), h_.connector().name(), "COMMIT");
+      run(h_, "COMMIT");
       in_txn_ = false;
     }
     void rollback() {
@@ -128,22 +147,27 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
       aborted_ = false;
       if (!in_txn_) return;
       if (sqlite3_get_autocommit(h_.get().get()) == 0)  // SQLite may have rolled back already
-        detail::exec(h_.get().get(), h_.connector().name(), "ROLLBACK");
+        run(h_, "ROLLBACK");
       in_txn_ = false;
     }
     /// Rolls back what is uncommitted and gives the connection back. Idempotent.
+    /// A failed ROLLBACK is left to the pool's reset, which tries again and
+    /// closes the connection if that fails too.
     void close() noexcept {
       if (!h_) return;
-      if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0 &&
-          sqlite3_exec(h_.get().get(), "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK)
-        h_.invalidate();
+      try {
+        if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0) run(h_, "ROLLBACK");
+      } catch (...) {
+      }
       in_txn_ = aborted_ = false;
       h_.release();
     }
     [[nodiscard]] bool in_transaction() const noexcept { return in_txn_; }
-    /// The sqlite3 handle; the transaction is begun first.
+    /// The sqlite3 handle; the transaction is begun first. As with
+    /// Connection::native(), the connection is reset in full when returned.
     [[nodiscard]] sqlite3* native() {
       begin();
+      h_.get().mark_dirty();
       return h_.get().get();
     }
 
@@ -160,13 +184,24 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
       // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
       // deferred transaction that reads and then writes can fail with SQLITE_BUSY
       // at once when another writer holds the lock (SQLite's deadlock rule).
-      detail::exec(h_.get().get(), h_.connector().name(), A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
+      run(h_, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
       in_txn_ = true;
     }
     handle_type h_;
     bool in_txn_ = false;
     bool aborted_ = false;  // SQLite ended the transaction after an error
   };
+
+  /// Runs `f(session)` in a transaction and commits; when SQLite reports BUSY or
+  /// LOCKED (another connection holds the lock longer than pool_timeout), runs the
+  /// whole function again in a new transaction after a growing wait (10 ms,
+  /// doubling, at most 1 s, with jitter), at most `max_attempts` times in all. Any
+  /// other error is thrown at once. Returns what `f` returns.
+  template <class F>
+  decltype(auto) transaction(F&& f, int max_attempts = 3,
+                             std::source_location where = std::source_location::current()) {
+    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
+  }
 
   /// Applies the pending migrations, in version order, each in its own BEGIN
   /// EXCLUSIVE transaction with its record in `schema_migrations`; the exclusive
@@ -208,8 +243,8 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     int busy_timeout_ms;
     static constexpr std::string_view begin = "BEGIN EXCLUSIVE";
     static constexpr std::string_view now = "datetime('now')";
-    static void lock(Connection& c) { sqlite3_busy_timeout(c.native(), 3'600'000); }
-    void unlock(Connection& c) const { sqlite3_busy_timeout(c.native(), busy_timeout_ms); }
+    static void lock(Connection& c) { c.execute("PRAGMA busy_timeout = 3600000"); }
+    void unlock(Connection& c) const { c.execute(fmt::format("PRAGMA busy_timeout = {}", busy_timeout_ms)); }
     static void setup(Connection&) {}
   };
 

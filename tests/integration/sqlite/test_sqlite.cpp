@@ -223,3 +223,304 @@ TEST_CASE("affected_rows counts what the statement changed, not what an earlier 
   CHECK(c.execute("SELECT * FROM t").affected_rows() == 0);
   CHECK(c.execute("UPDATE t SET x = x + 1 WHERE x > 1").affected_rows() == 2);
 }
+
+// ---- What a borrower leaves on a connection does not reach the next one ----
+
+namespace {
+enum class Path { connection, session, native };
+const char* to_string(Path p) {
+  return p == Path::connection ? "Connection::execute" : p == Path::session ? "Session::execute" : "native()";
+}
+
+// One database (pool of one connection, so the next borrower gets the same one)
+// on a file or in memory, read-only or read-write.
+struct Place {
+  bool memory;
+  bool read_only;
+  std::string label() const {
+    return std::string(memory ? ":memory:" : "file") + (read_only ? ", read-only" : ", read-write");
+  }
+};
+
+db::Options place_options(const TempDir& dir, const Place& p) {
+  return {{"url", p.memory ? std::string("sqlite:///:memory:") : dir.url("state.db")},
+          {"readonly", p.read_only}, {"pool_size", 1}, {"max_overflow", 0}, {"pool_timeout", 0.25}};
+}
+
+// Changes all that a connection keeps beyond a transaction, through one path.
+template <class B>
+void leave_state(B& d, Path path) {
+  const std::vector<std::string> outside = {
+      "PRAGMA query_only = OFF", "PRAGMA foreign_keys = ON", "PRAGMA recursive_triggers = ON",
+      "PRAGMA case_sensitive_like = ON", "PRAGMA busy_timeout = 1", "ATTACH ':memory:' AS aux",
+      "CREATE TEMP TABLE tmp(x)", "CREATE TABLE temp.tmp2(y)", "BEGIN"};
+  switch (path) {
+    case Path::connection: {
+      auto c = d.connect();
+      for (const auto& sql : outside) c.execute(sql);
+      break;
+    }
+    case Path::session: {
+      auto s = d.session();
+      for (const auto& sql : outside)
+        if (sql.rfind("ATTACH", 0) != 0 && sql != "BEGIN") s.execute(sql);  // not allowed in a transaction
+      s.execute("SAVEPOINT sp");
+      s.commit();
+      break;
+    }
+    case Path::native: {
+      auto c = d.connect();
+      for (const auto& sql : outside) REQUIRE(sqlite3_exec(c.native(), sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_busy_timeout(c.native(), 0);
+      sqlite3_limit(c.native(), SQLITE_LIMIT_ATTACHED, 0);
+      break;
+    }
+  }
+}
+
+// What the next borrower must see: as freshly opened.
+template <class B>
+void expect_clean(B& d, const Place& p) {
+  auto c = d.connect();
+  CHECK(c.execute("PRAGMA query_only").template scalar<int>() == (p.read_only ? 1 : 0));
+  CHECK(c.execute("PRAGMA foreign_keys").template scalar<int>() == 0);
+  CHECK(c.execute("PRAGMA recursive_triggers").template scalar<int>() == 0);
+  CHECK(c.execute("SELECT 'a' LIKE 'A'").template scalar<int>() == 1);
+  CHECK(c.execute("PRAGMA busy_timeout").template scalar<int>() == 250);
+  CHECK(c.execute("SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp')").template scalar<int>() == 0);
+  CHECK(c.execute("SELECT count(*) FROM temp.sqlite_master").template scalar<int>() == 0);
+  c.execute("BEGIN");  // fails if a transaction is still open
+  c.execute("ROLLBACK");
+  if (p.read_only) {
+    CHECK_THROWS_AS(c.execute("CREATE TABLE w(x)"), db::QueryError);
+  } else {
+    CHECK(c.execute("SELECT count(*) FROM kept").template scalar<int>() == 1);  // the data survived the reset
+    c.execute("CREATE TABLE w(x); DROP TABLE w");
+  }
+  c.close();
+  auto s = d.session();
+  CHECK(s.execute("SELECT count(*) FROM temp.sqlite_master").template scalar<int>() == 0);
+  if (p.read_only) CHECK_THROWS_AS(s.execute("CREATE TABLE w(x)"), db::QueryError);
+  s.close();
+  CHECK(sqlite3_get_autocommit(d.connect().native()) == 1);
+}
+
+template <class B>
+void check_path(const Place& p, Path path) {
+  TempDir dir;
+  if (!p.memory) {
+    Manager w(quiet(), {{"w", {{"url", dir.url("state.db")}, {"create_db", true}}}});
+    w.setup();
+    w.db("w").connect().execute("CREATE TABLE kept(x); INSERT INTO kept VALUES (1)");
+  }
+  Manager m(quiet(), {{"d", place_options(dir, p)}});
+  m.setup();
+  auto& d = m.db("d").get<B>();
+  if (p.memory && !p.read_only) d.connect().execute("CREATE TABLE kept(x); INSERT INTO kept VALUES (1)");
+  leave_state(d, path);
+  expect_clean(d, p);
+  const auto st = d.get_pool_status();
+  CHECK(st.invalidated_total == 0);  // reset, not thrown away
+  CHECK(st.checked_out == 0);
+}
+}  // namespace
+
+TEST_CASE("the next borrower sees a clean connection, whatever path changed it, on every kind of database") {
+  for (const Place& p : {Place{false, false}, Place{false, true}, Place{true, false}, Place{true, true}})
+    for (Path path : {Path::connection, Path::session, Path::native}) {
+      INFO(p.label() << " through " << to_string(path));
+      if (p.read_only) check_path<sqlite::SQLite<db::ReadOnly>>(p, path);
+      else check_path<sqlite::SQLite<>>(p, path);
+    }
+}
+
+TEST_CASE("PRAGMA query_only = OFF on a read-only in-memory database does not let the next connection write") {
+  Manager m(quiet(), {{"ro", {{"url", "sqlite:///:memory:"}, {"readonly", true}}}});
+  m.setup();
+  auto& d = m.db("ro");
+  d.connect().execute("PRAGMA query_only = OFF");
+  CHECK_THROWS_AS(d.connect().execute("CREATE TABLE t(x)"), db::QueryError);
+  {
+    auto s = d.session();
+    s.execute("PRAGMA query_only = OFF");
+    s.commit();
+  }
+  CHECK_THROWS_AS(d.connect().execute("CREATE TABLE t(x)"), db::QueryError);
+}
+
+TEST_CASE("a connection left in a plain state is handed on as it is, not reopened") {
+  // total_changes() counts since the connection was opened: a reopened one says 0.
+  TempDir dir;
+  Manager m(quiet(), {{"f", {{"url", dir.url("cost.db")}, {"create_db", true}, {"pool_size", 1}, {"max_overflow", 0}}}});
+  m.setup();
+  auto& d = m.db("f").get<sqlite::SQLite<>>();
+  d.connect().execute("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 1);
+  {
+    auto s = d.session();
+    s.execute("INSERT INTO t VALUES (2)");
+    s.execute("PRAGMA table_info(t)");  // reads; sets nothing
+    s.commit();
+    s.execute("INSERT INTO t VALUES (3)");
+    s.rollback();
+  }
+  { d.connect().execute("BEGIN; INSERT INTO t VALUES (4)"); }  // left open: rolled back, not reopened
+  CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 4);
+  CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 2);
+  d.connect().execute("PRAGMA foreign_keys = ON");
+  CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 0);  // dirty: reopened
+  CHECK(d.get_pool_status().invalidated_total == 0);
+
+  // SQLite's parser decides, not the text: a schema-qualified TEMP table, a PRAGMA
+  // behind a comment and another statement.
+  for (const char* sql : {"CREATE TABLE temp.x(y)", "SELECT 1; /* PRAGMA? */ PRAGMA recursive_triggers = 1"}) {
+    INFO(sql);
+    d.connect().execute("INSERT INTO t VALUES (5)");
+    REQUIRE(d.connect().execute("SELECT total_changes()").scalar<int>() == 1);
+    d.connect().execute(sql);
+    CHECK(d.connect().execute("SELECT total_changes()").scalar<int>() == 0);
+  }
+}
+
+// ---- Errors, retries and the query log ----
+
+TEST_CASE("a parameter count that does not fit is a UsageError and the connection stays usable") {
+  Manager m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  auto& d = m.db("mem");
+  {
+    auto c = d.connect();
+    c.execute("CREATE TABLE t(x, y)");
+    CHECK_THROWS_AS(c.execute("INSERT INTO t VALUES ($1, 0)"), db::UsageError);  // SQLite would bind NULL
+    CHECK_THROWS_AS(c.execute("INSERT INTO t VALUES ($1, $2)", 1), db::UsageError);
+    CHECK_THROWS_AS(c.execute("INSERT INTO t VALUES ($1, 0)", 1, 2), db::UsageError);
+    CHECK(c.execute("INSERT INTO t VALUES ($1, 0)", 1).affected_rows() == 1);
+  }
+  {
+    auto s = d.session();
+    s.execute("INSERT INTO t VALUES ($1, 0)", 2);
+    CHECK_THROWS_AS(s.execute("INSERT INTO t VALUES ($1, 0)"), db::UsageError);
+    CHECK_THROWS_AS(s.execute("INSERT INTO t VALUES ($1, 0)", 3, 4), db::UsageError);
+    s.execute("INSERT INTO t VALUES ($1, 0)", 5);
+    s.commit();
+  }
+  CHECK(d.connect().execute("SELECT group_concat(x) FROM t").scalar<std::string>() == "1,2,5");
+}
+
+TEST_CASE("SQLite errors carry the extended result code") {
+  Manager m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  auto c = m.db("mem").connect();
+  c.execute("CREATE TABLE u(id INTEGER PRIMARY KEY, name TEXT UNIQUE)");
+  c.execute("INSERT INTO u(name) VALUES ('ann')");
+  try {
+    c.execute("INSERT INTO u(name) VALUES ('ann')");
+    FAIL("expected QueryError");
+  } catch (const db::QueryError& e) {
+    CHECK(e.sqlstate() == "SQLITE_" + std::to_string(SQLITE_CONSTRAINT_UNIQUE));
+    CHECK(e.failure() == db::Failure::query);
+    CHECK_FALSE(e.retryable());
+  }
+}
+
+TEST_CASE("transaction() runs again after SQLITE_BUSY and succeeds once the writer commits") {
+  TempDir dir;
+  auto [lg, cap] = test::capture_logger(log::Level::info);
+  // pool_timeout is also SQLite's busy_timeout: a short one makes BUSY come fast.
+  Manager m(lg, {{"f", {{"url", dir.url("busy.db")}, {"create_db", true}, {"pool_size", 2}, {"pool_timeout", 0.05}}}});
+  m.setup();
+  auto& d = m.db("f").get<sqlite::SQLite<>>();
+  d.connect().execute("CREATE TABLE t(who TEXT)");
+
+  SECTION("a single attempt gives the BUSY error, classified busy and retryable") {
+    auto holder = d.session();
+    holder.execute("INSERT INTO t VALUES ('holder')");  // BEGIN IMMEDIATE: the write lock
+    try {
+      d.transaction([](auto& s) { s.execute("INSERT INTO t VALUES ('other')"); }, 1);
+      FAIL("expected QueryError");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::busy);
+      CHECK(e.retryable());
+      CHECK(e.sqlstate().rfind("SQLITE_", 0) == 0);
+    }
+    CHECK_FALSE(cap->contains("retrying"));
+  }
+
+  SECTION("retries wait and succeed when the lock is released") {
+    auto holder = d.session();
+    holder.execute("INSERT INTO t VALUES ('holder')");
+    std::thread release([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      holder.commit();
+    });
+    int attempts = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const int n = d.transaction(
+        [&](sqlite::SQLite<>::Session& s) {
+          ++attempts;
+          s.execute("INSERT INTO t VALUES ('other')");
+          return s.execute("SELECT count(*) FROM t").scalar<int>();
+        },
+        20);
+    release.join();
+    CHECK(n == 2);
+    CHECK(attempts >= 2);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(cap->contains("transaction attempt 1 of 20 failed (busy); retrying in"));
+    CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 2);
+  }
+  CHECK(d.get_pool_status().checked_out == 0);
+}
+
+TEST_CASE("transaction() does not retry an error that is not retryable, and rolls back") {
+  Manager m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  auto& d = m.db("mem").get<sqlite::SQLite<>>();
+  d.connect().execute("CREATE TABLE t(x INTEGER NOT NULL)");
+  int attempts = 0;
+  CHECK_THROWS_AS(d.transaction([&](auto& s) {
+    ++attempts;
+    s.execute("INSERT INTO t VALUES (1)");
+    s.execute("INSERT INTO t VALUES (NULL)");
+  }),
+                  db::QueryError);
+  CHECK(attempts == 1);
+  CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+  d.transaction([](auto& s) { s.execute("INSERT INTO t VALUES (7)"); });
+  CHECK(d.connect().execute("SELECT x FROM t").scalar<int>() == 7);
+}
+
+TEST_CASE("retry waits start at about 10 ms, double, and stop growing at 1 s, with jitter") {
+  using std::chrono::microseconds;
+  using db::detail::retry_delay;
+  CHECK(retry_delay(1, 1.0) == microseconds(10'000));
+  CHECK(retry_delay(1, 0.0) == microseconds(5'000));
+  CHECK(retry_delay(2, 1.0) == microseconds(20'000));
+  CHECK(retry_delay(7, 1.0) == microseconds(640'000));
+  CHECK(retry_delay(8, 1.0) == microseconds(1'000'000));
+  CHECK(retry_delay(1000, 1.0) == microseconds(1'000'000));
+  CHECK(retry_delay(1000, 0.0) == microseconds(500'000));
+  for (int i = 0; i < 100; ++i) {
+    const double u = db::detail::jitter_unit();
+    CHECK((u >= 0.0 && u <= 1.0));
+  }
+}
+
+TEST_CASE("query_log_params logs parameter values on SQLite; otherwise only how many") {
+  SECTION("on") {
+    auto [lg, cap] = test::capture_logger(log::Level::info);
+    Manager m(lg, {{"mem", {{"url", "sqlite:///:memory:"}, {"echo", true}, {"query_log_params", true}}}});
+    m.setup();
+    m.db("mem").connect().execute("SELECT $1, $2, $3", 42, std::string("ann"), nullptr);
+    CHECK(cap->contains("$1=42, $2='ann', $3=NULL"));
+  }
+  SECTION("off") {
+    auto [lg, cap] = test::capture_logger(log::Level::info);
+    Manager m(lg, {{"mem", {{"url", "sqlite:///:memory:"}, {"echo", true}}}});
+    m.setup();
+    auto s = m.db("mem").session();
+    s.execute("SELECT $1, $2", 42, std::string("secret"));
+    CHECK(cap->contains("[2 parameters, values not logged]"));
+    CHECK_FALSE(cap->contains("secret"));
+  }
+}
