@@ -10,6 +10,7 @@
 #include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
+#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -141,31 +142,15 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
 
   /// Runs `f(session)` in a transaction and commits; when the server aborts it
   /// with a serialization failure (40001) or a deadlock (40P01), runs the whole
-  /// function again in a new transaction, at most `max_attempts` times in all. Any
-  /// other error, and one whose outcome is unknown (the connection lost during
+  /// function again in a new transaction, after a backoff with jitter, at most
+  /// `max_attempts` times in all (db::detail::run_transaction). Any other error,
+  /// and one whose outcome is unknown (in_doubt: the connection lost during
   /// commit), is thrown at once: nothing that may have run is sent again. Returns
   /// what `f` returns.
   template <class F>
   decltype(auto) transaction(F&& f, int max_attempts = 3,
                              std::source_location where = std::source_location::current()) {
-    for (int attempt = 1;; ++attempt) {
-      Session s = session(where);
-      try {
-        if constexpr (std::is_void_v<std::invoke_result_t<F&, Session&>>) {
-          f(s);
-          s.commit();
-          return;
-        } else {
-          auto result = f(s);
-          s.commit();
-          return result;
-        }
-      } catch (const db::QueryError& e) {
-        if (!e.retryable() || attempt >= max_attempts) throw;
-        db::detail::log(this->logger_, log::Level::info, "database '{}': transaction attempt {} of {} failed ({}); retrying",
-                        this->name(), attempt, max_attempts, db::to_string(e.failure()));
-      }
-    }
+    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
   }
 
  private:
