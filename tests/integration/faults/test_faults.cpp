@@ -558,3 +558,48 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
   check_failures(f, db::Failure::server_shutdown,
                  {db::Failure::connection_lost, db::Failure::in_doubt, db::Failure::read_only});
 }
+
+TEST_CASE("with default settings, no connection checked out after the server is back fails its first statement",
+          "[faults]") {
+  test::PgCluster& c = shared_cluster();
+  constexpr int n = 4;
+  pg::PG<> db(log::Logger(log::Level::off),
+              db::DatabaseConfig::from("preping", {{"url", c.url()}, {"pool_size", n}, {"max_overflow", 0}}));
+  // Checks out every connection at once and runs a statement on each; returns how many failed.
+  const auto use_all = [&] {
+    std::vector<pg::PG<>::Connection> held;
+    int failed = 0;
+    for (int i = 0; i < n; ++i) {
+      held.push_back(db.connect());
+      try {
+        held.back().execute("SELECT 1");
+      } catch (const db::Error& e) {
+        ++failed;
+        UNSCOPED_INFO(e.what());
+      }
+    }
+    return failed;
+  };
+  REQUIRE(use_all() == 0);  // n connections open and idle: returned a moment ago, well within pre_ping_window
+  SECTION("stop -m immediate, then start (PostgreSQL 15 sends a 57P01 warning, then closes)") {
+    c.stop("immediate");
+    c.start();
+    CHECK(use_all() == 0);
+  }
+  SECTION("another backend crashes (57P02 warnings to every session)") {
+    {
+      pg::PG<> other(log::Logger(log::Level::off), db::DatabaseConfig::from("crasher", {{"url", c.url()}}));
+      const int pid = other.connect().execute("SELECT pg_backend_pid()").scalar<int>();
+      REQUIRE(::kill(pid, SIGKILL) == 0);
+    }
+    for (int i = 0; i < 200 && !c.accepting(); ++i) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(100ms);  // the postmaster reinitialises; wait until it takes connections
+    for (int i = 0; i < 200 && !c.accepting(); ++i) std::this_thread::sleep_for(10ms);
+    CHECK(use_all() == 0);
+  }
+  SECTION("restart -m fast (57P01 errors)") {
+    c.restart("fast");
+    CHECK(use_all() == 0);
+  }
+  CHECK(db.get_pool_status().invalidated_total >= n);  // each dead one was noticed at checkout and replaced
+}
