@@ -57,6 +57,7 @@ TEST_CASE("stress: no connection has two holders, the counts add up, nothing lea
             const auto s = pool.status();
             CHECK(s.total_connections == s.checked_in + s.checked_out);
             CHECK(s.total_connections <= 5);
+            CHECK(s.invalid <= s.checked_out);
           }
         }
       });
@@ -66,6 +67,7 @@ TEST_CASE("stress: no connection has two holders, the counts add up, nothing lea
     const auto s = pool.status();
     CHECK(s.checked_out == 0);
     CHECK(s.waiting == 0);
+    CHECK(s.invalid == 0);
     CHECK(s.total_connections == s.checked_in);
     CHECK(ctl->opened - ctl->closed == static_cast<int>(s.total_connections));
     CHECK(s.invalidated_total >= static_cast<std::uint64_t>(invalidated.load()));
@@ -132,4 +134,54 @@ TEST_CASE("stress: handles returned on other threads while the pool is destroyed
   }
   CHECK(ctl->opened == 8000);
   CHECK(ctl->closed == ctl->opened);
+}
+
+TEST_CASE("stress: checkouts with short deadlines either get a connection or time out, and nothing leaks") {
+  // A pool too small for its threads, callers with deadlines of 0 to 3 ms (some
+  // already passed), some invalidating: every call ends in a connection or a
+  // PoolTimeoutError, and afterwards nothing is held, waiting or marked invalid.
+  auto ctl = test::stub_control("stress_deadline", true);
+  db::PoolOptions o;
+  o.pool_size = 2;
+  o.max_overflow = 1;
+  o.timeout = std::chrono::duration<double>(10.0);
+  constexpr int threads = 8, rounds = 400;
+  std::atomic<int> got{0}, timeouts{0};
+  std::vector<std::atomic<int>> holders(threads * rounds + 16);
+  std::atomic<bool> shared{false};
+  {
+    db::QueuePool<test::StubConnector> pool(test::StubConnector{"stress_deadline", ctl, log::Logger(log::Level::off)},
+                                            o);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&, t] {
+        std::mt19937 rng(static_cast<unsigned>(t) * 104729u + 3);
+        for (int i = 0; i < rounds; ++i) {
+          const auto deadline = db::Deadline{std::chrono::steady_clock::now() +
+                                             std::chrono::microseconds(static_cast<int>(rng() % 3500) - 500)};
+          try {
+            auto h = pool.acquire(std::source_location::current(), deadline);
+            const int id = h.get().id;
+            if (holders[static_cast<std::size_t>(id)].fetch_add(1) != 0) shared = true;
+            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+            holders[static_cast<std::size_t>(id)].fetch_sub(1);
+            if (rng() % 20 == 0) h.invalidate();
+            ++got;
+          } catch (const db::PoolTimeoutError&) {
+            ++timeouts;
+          }
+        }
+      });
+    for (auto& t : ts) t.join();
+    CHECK_FALSE(shared);
+    CHECK(got + timeouts == threads * rounds);
+    CHECK(got > 0);
+    CHECK(timeouts > 0);
+    const auto s = pool.status();
+    CHECK(s.checked_out == 0);
+    CHECK(s.waiting == 0);
+    CHECK(s.invalid == 0);
+    CHECK(ctl->opened - ctl->closed == static_cast<int>(s.total_connections));
+  }
+  CHECK(ctl->opened == ctl->closed);
 }

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -57,9 +59,15 @@ class TurnPool {
   TurnPool(C c, db::PoolOptions o) : connector_(std::move(c)), options_(o) {}
   C& connector() noexcept { return connector_; }
   void warm_up() { conn_.emplace(connector_.open()); }
-  Handle acquire(std::source_location = std::source_location::current()) {
+  Handle acquire(std::source_location where = std::source_location::current()) { return acquire(where, {}); }
+  Handle acquire(std::source_location, db::Deadline deadline) {
+    if (deadline && deadline.passed())
+      throw db::PoolTimeoutError("database '" + connector_.name() + "': the deadline had passed");
     std::unique_lock lock(m_);
-    if (!cv_.wait_for(lock, options_.timeout, [&] { return !busy_ || closed_; }))
+    const auto until = std::min(deadline.at, std::chrono::steady_clock::now() +
+                                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                     options_.timeout));
+    if (!cv_.wait_until(lock, until, [&] { return !busy_ || closed_; }))
       throw db::PoolTimeoutError("database '" + connector_.name() + "': turn pool busy");
     if (closed_) throw db::ClosedError("closed");
     if (!conn_) conn_.emplace(connector_.open());
@@ -120,4 +128,21 @@ TEST_CASE("a user-defined pool strategy works through the Pool concept") {
   CHECK(test::stub_control("turns")->opened == 1);
   m.close_all();
   CHECK(test::stub_control("turns")->closed == 1);
+}
+
+TEST_CASE("a user-defined pool honours a checkout deadline through the Pool concept") {
+  using P = TurnPool<test::StubConnector, db::CoarseClock>;
+  db::PoolOptions o;
+  o.timeout = std::chrono::duration<double>(30.0);
+  P pool(test::StubConnector{"turn_deadline", test::stub_control("turn_deadline", true), log::Logger(log::Level::off)},
+         o);
+  pool.warm_up();
+  auto held = pool.acquire();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(pool.acquire(std::source_location::current(), db::Deadline::in(std::chrono::milliseconds(50))),
+                  db::PoolTimeoutError);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));  // not the 30 s pool timeout
+  held.release();
+  auto again = pool.acquire(std::source_location::current(), db::Deadline{});
+  CHECK(static_cast<bool>(again));
 }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <set>
 #include <thread>
 #include <vector>
@@ -46,6 +47,45 @@ db::PoolOptions grace_opts() {
 StubConnector stub(const std::string& name, log::Logger lg = log::Logger(log::Level::off)) {
   return StubConnector{name, test::stub_control(name, true), std::move(lg)};
 }
+
+/// A stub whose open() throws what the test asks for: a typed connection error, or
+/// something that is not a std::exception at all.
+enum class Raise { nothing, read_only, integer };
+struct RaisingConnector : StubConnector {
+  Raise raise = Raise::nothing;
+  test::StubConn open() {
+    if (raise == Raise::read_only)
+      throw db::ReadOnlyServerError("database '" + db_name + "': the server is a standby (in recovery)");
+    if (raise == Raise::integer) throw 42;
+    return StubConnector::open();
+  }
+};
+RaisingConnector raising(const std::string& name, Raise r) { return RaisingConnector{stub(name), r}; }
+
+/// The exception nested in `e` (std::rethrow_if_nested), or null.
+std::exception_ptr nested_in(const std::exception& e) {
+  try {
+    std::rethrow_if_nested(e);
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+template <class E>
+bool nested_is(const std::exception& e) {
+  const auto p = nested_in(e);
+  if (!p) return false;
+  try {
+    std::rethrow_exception(p);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
+auto here() { return std::source_location::current(); }
+using Clock = std::chrono::steady_clock;
 void wait_until_waiting(const auto& pool, std::size_t n) {
   while (pool.status().waiting < n) std::this_thread::sleep_for(1ms);
 }
@@ -550,4 +590,202 @@ TEST_CASE("StaticPool keeps one connection, shared in turns, never recycled or i
   { CHECK(pool.acquire().get().id == id); }
   { CHECK(pool.acquire().get().id == id); }
   CHECK(pool.connector().ctl->opened == 1);
+}
+
+// --- deadlines ---
+
+TEST_CASE("a checkout with a deadline in time gets a connection as acquire(where) does") {
+  Pool pool(stub("deadline_ok"), opts(1, 0));
+  int first = 0;
+  { first = pool.acquire(here(), db::Deadline::in(10s)).get().id; }
+  { CHECK(pool.acquire(here(), db::Deadline{}).get().id == first); }  // no deadline
+  CHECK(pool.connector().ctl->opened == 1);
+}
+
+TEST_CASE("a deadline already passed fails at once and takes no connection") {
+  Pool pool(stub("deadline_past"), opts(2, 0));
+  { auto h = pool.acquire(); }
+  const db::Deadline past{Clock::now() - 10ms};
+  try {
+    (void)pool.acquire(here(), past);
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("'deadline_past'") && Contains("deadline had passed"));
+  }
+  const auto s = pool.status();
+  CHECK(s.checked_in == 1);
+  CHECK(s.checked_out == 0);
+  CHECK(s.acquired_total == 1);
+  CHECK(s.timeouts_total == 1);
+  CHECK(pool.connector().ctl->alive_checks == 0);
+  CHECK(pool.connector().ctl->opened == 1);
+
+  Pool empty(stub("deadline_past_empty"), opts(2, 0));
+  CHECK_THROWS_AS(empty.acquire(here(), past), db::PoolTimeoutError);
+  CHECK(empty.connector().ctl->opened == 0);
+  CHECK(empty.status().total_connections == 0);
+}
+
+TEST_CASE("a saturated pool gives up at the caller's deadline, before pool_timeout, and says the deadline passed") {
+  RealPool pool(stub("deadline_saturated"), opts(1, 0, 30));
+  auto held = pool.acquire();
+  const auto start = Clock::now();
+  try {
+    (void)pool.acquire(here(), db::Deadline::in(100ms));
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("'deadline_saturated'") && Contains("deadline passed after waiting") &&
+                             Contains("pool_timeout 30 s") && Contains("saturated: 1 of 1"));
+    CHECK_FALSE(nested_in(e));
+  }
+  CHECK(Clock::now() - start < 100ms + 100ms);
+  CHECK(pool.status().waiting == 0);
+  CHECK(pool.status().timeouts_total == 1);
+}
+
+TEST_CASE("pool_timeout still bounds a checkout whose deadline is later") {
+  RealPool pool(stub("deadline_later"), opts(1, 0, 0.05));
+  auto held = pool.acquire();
+  const auto start = Clock::now();
+  try {
+    (void)pool.acquire(here(), db::Deadline::in(30s));
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("no connection after waiting 0.05 s") && Contains("saturated"));
+    CHECK_THAT(e.what(), !Contains("deadline passed"));
+  }
+  CHECK(Clock::now() - start < 5s);
+}
+
+TEST_CASE("a caller waiting with a deadline gets the connection returned before it") {
+  RealPool pool(stub("deadline_handoff"), opts(1, 0, 30));
+  auto held = pool.acquire();
+  const int id = held.get().id;
+  std::atomic<int> got{0};
+  std::thread waiter([&] { got = pool.acquire(here(), db::Deadline::in(10s)).get().id; });
+  wait_until_waiting(pool, 1);
+  held.release();
+  waiter.join();
+  CHECK(got == id);
+}
+
+TEST_CASE("an unreachable database's checkout gives up at the deadline, with the last connect error nested") {
+  RealPool pool(stub("deadline_unreachable"), opts(1, 0, 30));
+  pool.connector().ctl->fail_open = true;
+  const auto start = Clock::now();
+  try {
+    (void)pool.acquire(here(), db::Deadline::in(200ms));
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("'deadline_unreachable'") && Contains("deadline passed after waiting") &&
+                             Contains("unreachable") && Contains("stub refuses to connect"));
+    CHECK(nested_is<db::ConnectionError>(e));
+  }
+  CHECK(Clock::now() - start < 200ms + 100ms);
+  CHECK(pool.status().total_connections == 0);
+}
+
+TEST_CASE("NullPool and StaticPool take a deadline too") {
+  db::NullPool<StubConnector> null(stub("deadline_null"), opts(1, 0, 30));
+  { auto h = null.acquire(here(), db::Deadline::in(10s)); }
+  CHECK_THROWS_AS(null.acquire(here(), db::Deadline{Clock::now() - 1ms}), db::PoolTimeoutError);
+  CHECK(null.connector().ctl->opened == 1);
+  auto busy = null.acquire();
+  const auto start = Clock::now();
+  CHECK_THROWS_WITH(null.acquire(here(), db::Deadline::in(50ms)), Contains("deadline passed"));
+  CHECK(Clock::now() - start < 50ms + 100ms);
+
+  db::StaticPool<StubConnector> single(stub("deadline_static"), opts(1, 0, 30));
+  single.warm_up();
+  auto held = single.acquire(here(), db::Deadline::in(10s));
+  const auto start2 = Clock::now();
+  CHECK_THROWS_WITH(single.acquire(here(), db::Deadline::in(50ms)), Contains("deadline passed"));
+  CHECK(Clock::now() - start2 < 50ms + 100ms);
+  held.release();
+  CHECK(single.acquire(here(), db::Deadline::in(10s)).get().id == 1);
+}
+
+// --- typed failures through the pool ---
+
+TEST_CASE("warm_up's ConnectionError has the last attempt's error nested and its failure()") {
+  db::QueuePool<RaisingConnector, ManualClock> pool(raising("warm_ro", Raise::read_only), opts(1, 0));
+  try {
+    pool.warm_up();
+    FAIL("expected ConnectionError");
+  } catch (const db::ConnectionError& e) {
+    CHECK_THAT(e.what(), Contains("'warm_ro'") && Contains("after 1 attempt") && Contains("standby"));
+    CHECK(e.failure() == db::Failure::read_only);
+    CHECK(e.sqlstate() == "25006");
+    CHECK(nested_is<db::ReadOnlyServerError>(e));
+  }
+  CHECK(pool.status().total_connections == 0);
+
+  Pool plain(stub("warm_plain"), opts(1, 0));
+  plain.connector().ctl->fail_open = true;
+  try {
+    plain.warm_up();
+    FAIL("expected ConnectionError");
+  } catch (const db::ConnectionError& e) {
+    CHECK(e.failure() == db::Failure::connection_lost);
+    CHECK(nested_is<db::ConnectionError>(e));
+    CHECK_FALSE(nested_is<db::ReadOnlyServerError>(e));
+  }
+}
+
+TEST_CASE("an unreachable database's checkout timeout carries the connect error nested: a ReadOnlyServerError") {
+  db::QueuePool<RaisingConnector> pool(raising("checkout_ro", Raise::read_only), opts(1, 0, 0.1));
+  try {
+    (void)pool.acquire();
+    FAIL("expected PoolTimeoutError");
+  } catch (const db::PoolTimeoutError& e) {
+    CHECK_THAT(e.what(), Contains("'checkout_ro'") && Contains("unreachable") && Contains("standby"));
+    CHECK(nested_is<db::ReadOnlyServerError>(e));
+  }
+  pool.connector().raise = Raise::nothing;
+  CHECK(pool.acquire().get().id == 1);
+}
+
+TEST_CASE("warm_up gives the place back when open() throws something that is not a std::exception") {
+  auto o = opts(2, 1, 0.2);
+  db::QueuePool<RaisingConnector> pool(raising("warm_int", Raise::integer), o);
+  CHECK_THROWS_AS(pool.warm_up(), int);
+  CHECK(pool.status().total_connections == 0);
+  pool.connector().raise = Raise::nothing;
+  std::vector<db::QueuePool<RaisingConnector>::Handle> all;
+  for (int i = 0; i < 3; ++i) all.push_back(pool.acquire());  // the full capacity, no slot lost
+  CHECK(pool.status().checked_out == 3);
+}
+
+// --- invalid connections ---
+
+TEST_CASE("status() counts the invalidated connections not yet returned") {
+  Pool pool(stub("invalid_count"), opts(3, 0));
+  auto a = pool.acquire();
+  auto b = pool.acquire();
+  auto c = pool.acquire();
+  CHECK(pool.status().invalid == 0);
+  a.invalidate();
+  b.invalidate();
+  auto s = pool.status();
+  CHECK(s.invalid == 2);
+  CHECK(s.checked_out == 3);
+  const int ida = a.get().id;
+  a.release();
+  s = pool.status();
+  CHECK(s.invalid == 1);
+  CHECK(s.total_connections == 2);
+  auto moved = std::move(b);  // the mark is the connection's, not the handle's
+  CHECK(pool.status().invalid == 1);
+  moved.release();
+  c.release();
+  s = pool.status();
+  CHECK(s.invalid == 0);
+  CHECK(s.total_connections == 1);
+  CHECK(s.checked_in == 1);
+  CHECK(pool.connector().ctl->closed == 2);
+  auto again = pool.acquire();  // c's connection, not an invalidated one
+  CHECK(again.get().id != ida);
+  CHECK(pool.status().invalid == 0);
+  Pool::Handle none;
+  none.invalidate();  // an empty handle: nothing to mark
 }

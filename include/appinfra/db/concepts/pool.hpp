@@ -1,5 +1,6 @@
 #pragma once
 #include <appinfra/db/concepts/connector.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/pool/options.hpp>
 #include <appinfra/db/stats.hpp>
 
@@ -19,9 +20,13 @@ namespace appinfra::db {
 ///   hand this connection out again), `connector()` (the pool's connector, alive
 ///   as long as the handle) and a conversion to bool (holds a connection);
 /// - `p.acquire(where)`: a handle, waiting at most the pool timeout;
+/// - `p.acquire(where, deadline)` (a db::Deadline): the same, waiting no later than
+///   `deadline` either; a deadline already passed throws PoolTimeoutError at once,
+///   and so does one that runs out, saying that the deadline did; `Deadline{}` is
+///   no deadline;
 /// - `p.warm_up()`: open what the pool keeps from the start, or throw
-///   ConnectionError;
-/// - `p.status()`: a PoolStatus snapshot;
+///   ConnectionError (the stock pools nest the last attempt's error in it);
+/// - `p.status()`: a PoolStatus snapshot (fields a pool does not track stay 0);
 /// - `p.drain(deadline)`: stop handing out, wait for checked-out connections until
 ///   `deadline`, close everything; returns how many were still out;
 ///   `p.close()`: the same without waiting.
@@ -32,10 +37,11 @@ template <class P>
 concept Pool = std::constructible_from<P, typename P::connector_type, PoolOptions> &&
                std::movable<typename P::handle_type> &&
                requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
-                        std::chrono::steady_clock::time_point deadline) {
+                        std::chrono::steady_clock::time_point deadline, Deadline call_deadline) {
   typename P::connection_type;
   { P::keeps_connections } -> std::convertible_to<bool>;
   { p.acquire(where) } -> std::same_as<typename P::handle_type>;
+  { p.acquire(where, call_deadline) } -> std::same_as<typename P::handle_type>;
   { p.connector() } -> std::same_as<typename P::connector_type&>;
   { h.get() } -> std::same_as<typename P::connection_type&>;
   { h.connector() } -> std::same_as<typename P::connector_type&>;

@@ -3,6 +3,7 @@
 // first-come-first-served waiting and the diagnostics other pools lack.
 
 #include <appinfra/db/concepts/connector.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/pool/clock.hpp>
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,6 +107,9 @@ class QueuePool {
     std::atomic<rep> acquired_at{0};  // last checked out: diagnostics
     std::atomic<std::source_location> where{};
     std::atomic<bool> warned{false};
+    // Invalidated by its holder: closed on return. Here rather than in the Handle,
+    // so that status() can count them; cleared when the connection is closed.
+    std::atomic<bool> broken{false};
     std::atomic<std::uint64_t> checkouts{0};  // statistics; written only by the holder
     // Touched only by whoever owns the entry (held or reserved).
     std::optional<connection_type> conn;
@@ -145,11 +150,12 @@ class QueuePool {
     std::atomic<bool> closed{false};
     std::atomic<rep> next_housekeeping{0};
 
-    std::mutex mutex;  // guards the waiter queue, last_error, drain_cv
+    std::mutex mutex;  // guards the waiter queue, last_error, last_exception, drain_cv
     Waiter* head = nullptr;
     Waiter* tail = nullptr;
     std::condition_variable drain_cv;
     std::string last_error;
+    std::exception_ptr last_exception;  // the last connect error itself, nested in the timeout
     std::atomic<std::size_t> failed_attempts{0};  // since the last successful connect
 
     std::size_t index(const Entry& e) const noexcept { return static_cast<std::size_t>(&e - entries.get()); }
@@ -235,11 +241,11 @@ class QueuePool {
       try {
         e.conn.emplace(connector.open());
       } catch (const std::exception& ex) {
-        failed(ex.what());
+        failed(ex.what(), std::current_exception());
         free_entry(e);
         return false;
       } catch (...) {
-        failed("unknown error");
+        failed("unknown error", std::current_exception());
         free_entry(e);
         return false;
       }
@@ -270,10 +276,11 @@ class QueuePool {
       return now + std::max<rep>(1, ticks(std::chrono::duration<double>(age)));
     }
 
-    void failed(const std::string& what) {
+    void failed(const std::string& what, std::exception_ptr cause) {
       failed_attempts.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard lock(mutex);
       last_error = what;
+      last_exception = std::move(cause);
     }
 
     // Closes the connection of owned entry `e` and frees its place: to the longest
@@ -282,6 +289,7 @@ class QueuePool {
     // after a true or a false, `this` is not touched again by this call.
     [[gnu::noinline]] bool discard(Entry& e) noexcept {
       e.conn.reset();
+      e.broken.store(false, std::memory_order_relaxed);
       return free_entry(e);
     }
     bool free_entry(Entry& e) noexcept {
@@ -369,14 +377,12 @@ class QueuePool {
   class Handle {
    public:
     Handle() = default;
-    Handle(Handle&& o) noexcept
-        : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)), broken_(o.broken_) {}
+    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
     Handle& operator=(Handle&& o) noexcept {
       if (this != &o) {
         release();
         core_ = std::exchange(o.core_, nullptr);
         entry_ = std::exchange(o.entry_, nullptr);
-        broken_ = o.broken_;
       }
       return *this;
     }
@@ -393,15 +399,17 @@ class QueuePool {
     [[nodiscard]] std::size_t id() const noexcept { return core_->index(*entry_); }
 
     /// The connection is broken: it is closed on return, never handed out again.
-    void invalidate() noexcept { broken_ = true; }
+    /// Counted in status().invalid until then.
+    void invalidate() noexcept {
+      if (entry_ != nullptr) entry_->broken.store(true, std::memory_order_relaxed);
+    }
 
     /// Gives the connection back now; the handle becomes empty.
     void release() noexcept {
       if (core_ == nullptr) return;
       Core* core = std::exchange(core_, nullptr);
       Entry* e = std::exchange(entry_, nullptr);
-      if (QueuePool::put_back(*core, *e, broken_)) delete core;
-      broken_ = false;
+      if (QueuePool::put_back(*core, *e)) delete core;
     }
 
    private:
@@ -409,7 +417,6 @@ class QueuePool {
     Handle(Core* core, Entry* e) noexcept : core_(core), entry_(e) {}
     Core* core_ = nullptr;
     Entry* entry_ = nullptr;
-    bool broken_ = false;
   };
   using handle_type = Handle;
 
@@ -456,9 +463,15 @@ class QueuePool {
         } catch (const std::exception& ex) {
           if (attempt >= attempts) {
             k.free_entry(*e);
-            throw ConnectionError(fmt::format("database '{}': cannot connect after {} attempt{}: {}",
-                                              k.connector.name(), attempts, attempts == 1 ? "" : "s",
-                                              detail::without_db(ex.what(), k.connector.name())));
+            // The last attempt's error goes with it, nested (std::rethrow_if_nested
+            // finds a ReadOnlyServerError, say), and its SQLSTATE too, so that
+            // failure() says what kind of failure it was.
+            std::string what = fmt::format("database '{}': cannot connect after {} attempt{}: {}", k.connector.name(),
+                                           attempts, attempts == 1 ? "" : "s",
+                                           detail::without_db(ex.what(), k.connector.name()));
+            if (const auto* ce = dynamic_cast<const ConnectionError*>(&ex))
+              std::throw_with_nested(ConnectionError(what, ce->sqlstate()));
+            std::throw_with_nested(ConnectionError(what));
           }
           // Exponential backoff with jitter (half to all of the step), so that
           // processes restarted together do not retry in lockstep.
@@ -468,6 +481,11 @@ class QueuePool {
                       "database '{}': connect attempt {} of {} failed ({}); retrying in {:.3f} s", k.connector.name(),
                       attempt, attempts, detail::without_db(ex.what(), k.connector.name()), delay.count());
           std::this_thread::sleep_for(delay);
+        } catch (...) {
+          // Not a std::exception (a thread's forced unwinding, say): nothing to
+          // retry or describe; give the place back and let it through.
+          k.free_entry(*e);
+          throw;
         }
       }
       k.stats.created();
@@ -484,19 +502,24 @@ class QueuePool {
 
   /// Checks a connection out, opening one if the pool may grow; waits at most
   /// options().timeout. `where` is recorded for diagnostics (leave the default).
-  /// Throws PoolTimeoutError (saturated or unreachable) or ClosedError.
+  /// Throws PoolTimeoutError (saturated or unreachable; when unreachable, the last
+  /// connect error is nested in it) or ClosedError.
   [[nodiscard]] Handle acquire(std::source_location where = std::source_location::current()) {
-    // The common case, small enough to inline: nobody waits, an idle connection is
-    // there, and it needs no round trip. Everything else is acquire_slow().
-    Core& k = *core_;
-    if (k.waiters.load(std::memory_order_seq_cst) == 0 && !k.closed.load(std::memory_order_relaxed)) {
-      if (Entry* e = k.take_idle()) {
-        const rep now = ticks(Clock::now());
-        if (fresh(k, *e, now)) return hand(k, *e, now, where, 0);
-        return acquire_slow(where, e);
-      }
+    return checkout(where, Deadline{});
+  }
+
+  /// acquire(where), waiting no later than `deadline` either: at most the earlier
+  /// of options().timeout and the deadline. A deadline already passed fails at
+  /// once, without taking a connection. When the deadline is what ran out, the
+  /// PoolTimeoutError says so. An open or a ping under way is not interrupted by
+  /// it. `Deadline{}` (none) is acquire(where).
+  [[nodiscard]] Handle acquire(std::source_location where, Deadline deadline) {
+    if (deadline) {
+      const auto now = Deadline::clock::now();
+      if (now >= deadline.at) [[unlikely]]
+        passed_before(*core_, now - deadline.at);
     }
-    return acquire_slow(where, nullptr);
+    return checkout(where, deadline);
   }
 
  private:
@@ -514,16 +537,49 @@ class QueuePool {
     return now - e.acquired_at.load(std::memory_order_relaxed) < ticks(k.options.pre_ping_grace);
   }
 
+  // The common case, small enough to inline: nobody waits, an idle connection is
+  // there, and it needs no round trip. Everything else is acquire_slow(). Reads
+  // no clock but the pool's (the deadline is looked at only when waiting).
+  [[gnu::always_inline]] Handle checkout(const std::source_location& where, Deadline deadline) {
+    Core& k = *core_;
+    if (k.waiters.load(std::memory_order_seq_cst) == 0 && !k.closed.load(std::memory_order_relaxed)) {
+      if (Entry* e = k.take_idle()) {
+        const rep now = ticks(Clock::now());
+        if (fresh(k, *e, now)) return hand(k, *e, now, where, 0);
+        return acquire_slow(where, e, deadline);
+      }
+    }
+    return acquire_slow(where, nullptr, deadline);
+  }
+
+  // How long a checkout may wait: options().timeout from its first wait, or the
+  // caller's deadline when that comes first.
+  struct Limit {
+    precise_clock::time_point since;  // the first wait
+    precise_clock::time_point at;
+    bool by_caller = false;  // `at` is the caller's deadline
+  };
+  static Limit limit(const Core& k, Deadline caller) noexcept {
+    Limit l;
+    l.since = precise_clock::now();
+    l.at = l.since + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+    if (caller.at < l.at) {
+      l.at = caller.at;
+      l.by_caller = true;
+    }
+    return l;
+  }
+
   // Everything acquire() does not do inline: checking `first` (an idle entry taken
   // already, or null) fully, opening, waiting, retrying, timing out.
-  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry* first) {
+  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry* first, Deadline caller) {
     Core& k = *core_;
     std::uint64_t waited_since = 0;  // statistics: when this caller started to wait, if it did
     const auto waiting = [&] {
       if constexpr (Stats::enabled)
         if (waited_since == 0) waited_since = precise_now();
     };
-    std::optional<precise_clock::time_point> deadline;
+    std::optional<Limit> deadline;
     for (;;) {
       Entry* e = std::exchange(first, nullptr);
       bool must_open = false;
@@ -535,7 +591,7 @@ class QueuePool {
       }
       if (e == nullptr) {
         waiting();
-        if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+        if (!deadline) deadline = limit(k, caller);
         auto [w, open] = wait(*deadline);
         e = w;
         must_open = open;
@@ -549,13 +605,13 @@ class QueuePool {
       waiting();
       if (k.open_into(*e)) return hand(k, *e, ticks(Clock::now()), where, waited_since);
       // Unreachable for now: try again until the deadline, a little later each time.
-      if (!deadline) deadline = precise_clock::now() + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+      if (!deadline) deadline = limit(k, caller);
       const auto pause = std::min<precise_clock::duration>(
           std::chrono::milliseconds(10) * (1 << std::min<std::size_t>(k.failed_attempts.load(), 6)),
-          *deadline - precise_clock::now());
+          deadline->at - precise_clock::now());
       if (pause <= precise_clock::duration::zero()) {
         k.stats.timed_out();
-        throw timeout_error(k, true);
+        throw_timeout(k, true, *deadline);
       }
       std::this_thread::sleep_for(pause);
     }
@@ -570,7 +626,10 @@ class QueuePool {
     for (std::size_t i = 0; i < k.capacity; ++i) {
       const auto st = k.entries[i].state.load(std::memory_order_relaxed);
       if (st == idle) ++s.checked_in;
-      else if (st != empty) ++s.checked_out;
+      else if (st != empty) {
+        ++s.checked_out;
+        s.invalid += k.entries[i].broken.load(std::memory_order_relaxed);
+      }
     }
     s.total_connections = s.checked_in + s.checked_out;
     s.overflow = s.total_connections > s.pool_size ? s.total_connections - s.pool_size : 0;
@@ -653,7 +712,7 @@ class QueuePool {
   }
 
   // Returns true when the caller must delete the core.
-  static bool put_back(Core& k, Entry& e, bool broken) noexcept {
+  static bool put_back(Core& k, Entry& e) noexcept {
     // Pin the state before looking at `closed`; the destructor does the opposite.
     e.state.store(returning, std::memory_order_seq_cst);
     const rep now = ticks(Clock::now());
@@ -661,6 +720,7 @@ class QueuePool {
       if (e.precise_acquired != 0) k.stats.held(precise_now() - e.precise_acquired);
     if (e.warned.load(std::memory_order_relaxed)) [[unlikely]]
       log_late_return(k, e, now);
+    bool broken = e.broken.load(std::memory_order_relaxed);
     if (!broken && !k.connector.reset(*e.conn)) broken = true;
     if (broken) k.stats.invalidated();
     if (broken || k.closed.load(std::memory_order_seq_cst) ||
@@ -681,7 +741,7 @@ class QueuePool {
   }
 
   // Waits, first come first served, for an entry: {entry, must_open}.
-  [[gnu::noinline]] std::pair<Entry*, bool> wait(precise_clock::time_point deadline) {
+  [[gnu::noinline]] std::pair<Entry*, bool> wait(const Limit& deadline) {
     Core& k = *core_;
     std::unique_lock lock(k.mutex);
     k.waiters.fetch_add(1, std::memory_order_seq_cst);
@@ -702,7 +762,7 @@ class QueuePool {
       }
       // Wakes when handed an entry, and every few milliseconds to look for one made
       // idle without a hand-over (see make_idle); only the first waiter takes it.
-      const auto until = std::min(deadline, precise_clock::now() + std::chrono::milliseconds(5));
+      const auto until = std::min(deadline.at, precise_clock::now() + std::chrono::milliseconds(5));
       w.cv.wait_until(lock, until);
       if (w.entry != nullptr) break;
       if (k.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
@@ -715,29 +775,58 @@ class QueuePool {
           return {e, must_open};
         }
       }
-      if (precise_clock::now() >= deadline) {
+      if (precise_clock::now() >= deadline.at) {
         k.unlink(w);
         k.stats.timed_out();
         const bool unreachable = k.failed_attempts.load(std::memory_order_relaxed) > 0;
         lock.unlock();
-        throw timeout_error(k, unreachable);
+        throw_timeout(k, unreachable, deadline);
       }
     }
     return {w.entry, w.must_open};
   }
 
-  [[gnu::noinline]] static PoolTimeoutError timeout_error(Core& k, bool unreachable) {
-    const double waited = k.options.timeout.count();
+  // A deadline that had passed before the checkout began: nothing taken, nothing waited for.
+  [[noreturn, gnu::noinline]] static void passed_before(Core& k, Deadline::clock::duration late) {
+    k.stats.timed_out();
+    throw PoolTimeoutError(fmt::format(
+        "database '{}': no connection: the deadline had passed {:.3f} s before the checkout began", k.connector.name(),
+        std::chrono::duration<double>(late).count()));
+  }
+
+  // Throws the PoolTimeoutError of a checkout that gave up; when the database is
+  // unreachable, with the last connect error nested (std::rethrow_if_nested).
+  [[noreturn, gnu::noinline]] static void throw_timeout(Core& k, bool unreachable, const Limit& l) {
+    std::exception_ptr cause;
+    std::string last;
     if (unreachable) {
-      std::string last;
-      {
-        std::lock_guard lock(k.mutex);
-        last = k.last_error;
-      }
+      std::lock_guard lock(k.mutex);
+      last = k.last_error;
+      cause = k.last_exception;
+    }
+    PoolTimeoutError error = timeout_error(k, unreachable, l, last);
+    if (!cause) throw error;
+    try {
+      std::rethrow_exception(cause);
+    } catch (...) {
+      std::throw_with_nested(std::move(error));
+    }
+  }
+
+  static PoolTimeoutError timeout_error(Core& k, bool unreachable, const Limit& l, const std::string& last) {
+    // What ran out: the pool's timeout, or the caller's deadline (then how long it
+    // did wait, which is less).
+    const std::string after =
+        l.by_caller
+            ? fmt::format(": the deadline passed after waiting {:.3f} s (pool_timeout {} s)",
+                          std::chrono::duration<double>(precise_clock::now() - l.since).count(),
+                          k.options.timeout.count())
+            : fmt::format(" after waiting {} s", k.options.timeout.count());
+    if (unreachable) {
       return PoolTimeoutError(fmt::format(
-          "database '{}': no connection after waiting {} s: the database is unreachable: {} connection "
+          "database '{}': no connection{}: the database is unreachable: {} connection "
           "attempt{} failed since the last success; last error: {}",
-          k.connector.name(), waited, k.failed_attempts.load(), k.failed_attempts.load() == 1 ? "" : "s",
+          k.connector.name(), after, k.failed_attempts.load(), k.failed_attempts.load() == 1 ? "" : "s",
           detail::without_db(last, k.connector.name())));
     }
     // Saturated: who holds the connections, longest first.
@@ -758,9 +847,9 @@ class QueuePool {
       longest += fmt::format("; #{} held {:.3f} s, acquired at {}", holders[i].index, seconds(now - holders[i].since),
                              detail::where_text(holders[i].where));
     return PoolTimeoutError(fmt::format(
-        "database '{}': no connection after waiting {} s: the pool is saturated: {} of {} connections checked out "
+        "database '{}': no connection{}: the pool is saturated: {} of {} connections checked out "
         "(pool_size {}, max_overflow {}), {} waiting{}",
-        k.connector.name(), waited, k.capacity - k.count(idle) - k.count(empty), k.capacity, k.options.pool_size,
+        k.connector.name(), after, k.capacity - k.count(idle) - k.count(empty), k.capacity, k.options.pool_size,
         k.options.max_overflow, k.waiters.load(), longest));
   }
 
