@@ -105,14 +105,14 @@ class Database : private detail::EntryState {
   /// database is not available.
   template <class F>
   decltype(auto) visit(F&& f) {
-    if (!available()) throw_unavailable();
+    require_available();
     return std::visit(std::forward<F>(f), *backend_);
   }
 
   /// The concrete backend; throws db::Error naming the database when it has another type.
   template <class B>
   [[nodiscard]] B& get() {
-    if (!available()) throw_unavailable();
+    require_available();
     if (B* b = std::get_if<B>(&*backend_)) return *b;
     throw Error(fmt::format("database '{}' does not have the requested backend type", EntryState::name));
   }

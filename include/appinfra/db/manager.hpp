@@ -61,7 +61,7 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
                                    name));
     for (auto& d : dbs_)
       if (d.name() == name) {
-        if (!d.available()) d.throw_unavailable();
+        d.require_available();
         return d;
       }
     throw NotFoundError(fmt::format("Database connection '{}' not found", name));

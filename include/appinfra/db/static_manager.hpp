@@ -99,7 +99,7 @@ class StaticManager
     constexpr std::size_t i = detail::index_of<Decls...>(Name.view());
     if constexpr (i < sizeof...(Decls)) {
       auto& slot = std::get<i>(slots_);
-      if (!slot.available()) slot.throw_unavailable();
+      slot.require_available();
       return *slot.backend;
     } else {
       static_assert(detail::name_not_declared<Name>,

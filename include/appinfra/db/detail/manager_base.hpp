@@ -103,12 +103,16 @@ struct EntryState {
                        std::chrono::duration<double>(next_attempt - now).count(), attempts + 1);
   }
 
-  /// Throws the error db(name) gives for an entry that is not available.
-  [[noreturn]] void throw_unavailable() const {
+  /// Returns when the entry is available; otherwise throws the error db(name) gives.
+  void require_available() const {
+    if (available()) return;
     std::string why;
     std::exception_ptr original;
     {
       std::lock_guard lock(mutex);
+      // Again, under the lock: the retry thread may have set it up since the check
+      // above, and it clears the error and sets set_up together, under this lock.
+      if (available()) return;
       if (!error.empty()) why = std::string(without_db(error, name)) + retry_note_locked(Clock::now());
       original = cause;
     }
@@ -349,6 +353,7 @@ class ManagerBase {
  private:
   HealthReport health(const std::string_view* only) {
     HealthReport report;
+    std::vector<std::string> recheck;  // set up by the retry thread during this pass
     derived().for_each_entry([&](const EntryState& s, auto* backend) {
       if (only != nullptr && *only != s.name) return;
       if (backend != nullptr && s.available()) {
@@ -360,10 +365,17 @@ class ManagerBase {
         std::lock_guard lock(s.mutex);
         if (!s.error.empty()) r.error = "setup failed: " + s.error + s.retry_note_locked(EntryState::Clock::now());
         else if (s.closed) r.error = "closed";
+        else if (s.set_up.load(std::memory_order_acquire)) recheck.push_back(s.name);
         else return;  // before setup()
       }
-      report.insert_or_assign(s.name, std::move(r));
+      report.insert_or_assign(s.name, std::move(r));  // keeps its place if checked again below
     });
+    if (!recheck.empty())
+      derived().for_each_entry([&](const EntryState& s, auto* backend) {
+        if (backend == nullptr || std::find(recheck.begin(), recheck.end(), s.name) == recheck.end()) return;
+        if (s.available()) report.insert_or_assign(s.name, backend->health_check());
+        else report.insert_or_assign(s.name, HealthResult{HealthStatus::unhealthy, 0.0, "closed"});
+      });
     return report;
   }
 
