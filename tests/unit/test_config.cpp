@@ -38,6 +38,8 @@ TEST_CASE("defaults are the seed's") {
   CHECK(c.max_retries == 3);
   CHECK(c.retry_delay.count() == 1.0);
   CHECK(c.query_log_level() == log::Level::off);
+  CHECK(c.setup_retry == true);
+  CHECK(c.setup_retry_max_interval.count() == 2.0);
 }
 
 TEST_CASE("every option is read") {
@@ -200,4 +202,23 @@ TEST_CASE("pre_ping_grace: 5 ms by default, never past pre_ping_window") {
   CHECK(e.value() == "2");
   CHECK_THAT(e.what(), Contains("at most pre_ping_window (0.5 s)"));
   CHECK(rejected({{"url", "sqlite://"}, {"pre_ping_grace", -1}}).key() == "pre_ping_grace");
+}
+
+TEST_CASE("setup_retry and setup_retry_max_interval are read and checked like the other durations") {
+  const auto c = DatabaseConfig::from("p", {{"url", "sqlite://"}, {"setup_retry", "false"},
+                                            {"setup_retry_max_interval", 0.25}});
+  CHECK_FALSE(c.setup_retry);
+  CHECK(c.setup_retry_max_interval.count() == 0.25);
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"setup_retry_max_interval", "30"}})
+            .setup_retry_max_interval.count() == 30.0);
+  // 0 would retry without pause: the cap must be positive.
+  const auto zero = rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", 0}});
+  CHECK(zero.key() == "setup_retry_max_interval");
+  CHECK(zero.value() == "0");
+  CHECK_THAT(zero.what(), Contains("'primary'") && Contains("'setup_retry_max_interval'"));
+  CHECK_THAT(zero.what(), Contains("greater than 0"));
+  CHECK(rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", -1}}).key() == "setup_retry_max_interval");
+  CHECK(rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", "inf"}}).key() == "setup_retry_max_interval");
+  CHECK(rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", 1e10}}).key() == "setup_retry_max_interval");
+  CHECK(rejected({{"url", "sqlite://"}, {"setup_retry", "sometimes"}}).key() == "setup_retry");
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
 #include <type_traits>
 
 using namespace appinfra;
@@ -64,4 +66,44 @@ TEST_CASE("the static manager's health, stats and close_all behave like Manager'
   s.close_all();
   s.close_all();
   CHECK_THROWS_AS(s.db<"primary">(), db::ClosedError);
+}
+
+TEST_CASE("db<name>() before setup() says to call setup() first") {
+  Service s(log::Logger(log::Level::off), config());
+  CHECK_THROWS_AS(s.db<"primary">(), db::UsageError);
+  CHECK_THROWS_WITH(s.db<"primary">(), Contains("call setup() first"));
+}
+
+TEST_CASE("a declared database down at setup() becomes available once its server is up") {
+  test::stub_control("primary", true);
+  test::stub_control("replica", true)->fail_open = true;
+  Service s(log::Logger(log::Level::off),
+            {{"primary", {{"url", "stub://ok/primary"}}},
+             {"replica",
+              {{"url", "stub://ok/replica"}, {"readonly", true}, {"max_retries", 0}, {"retry_delay", 0.01},
+               {"setup_retry_max_interval", 0.05}}}});
+  s.setup();
+  CHECK_THROWS_AS(s.db<"replica">(), db::SetupError);
+  CHECK_THROWS_WITH(s.db<"replica">(), Contains("retrying"));
+  CHECK_THAT(s.health_check("replica").at("replica").error, Contains("retrying"));
+  CHECK(s.get_stats().failed_databases == std::vector<std::string>{"replica"});
+
+  test::stub_control("replica")->fail_open = false;
+  const auto start = std::chrono::steady_clock::now();
+  while (s.list_databases().size() < 2 && std::chrono::steady_clock::now() - start < std::chrono::seconds(5))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(550));
+  CHECK(s.db<"replica">().connect().execute("x").size() == 1);
+  const auto st = s.get_stats();
+  CHECK(st.successful_setups == 2);
+  CHECK(st.failed_setups == 0);
+  CHECK(s.get_setup_errors().empty());
+}
+
+TEST_CASE("an undeclared database is a configuration error, never retried") {
+  auto c = config();
+  c.add("extra", {{"url", "stub://ok/extra"}});
+  Service s(log::Logger(log::Level::off), c);
+  s.setup();
+  CHECK_THAT(s.health_check("extra").at("extra").error, Contains("not declared") && !Contains("retrying"));
 }

@@ -160,6 +160,12 @@ struct DatabaseConfig {
   bool auto_reconnect = true;
   int max_retries = 3;
   Seconds retry_delay{1.0};
+  /// A database whose setup failed for a reason that may pass (ConnectionError,
+  /// PoolTimeoutError) is set up again in the background, with the backoff of
+  /// retry_delay, until it succeeds; false: it stays failed (fail fast).
+  bool setup_retry = true;
+  /// The longest wait between two background setup attempts.
+  Seconds setup_retry_max_interval{2.0};
   /// Level of the query log; echo: true without a level logs at info.
   std::optional<log::Level> query_lg_level;
   // Pool lifecycle and diagnostics (see PoolOptions).
@@ -188,7 +194,8 @@ struct DatabaseConfig {
       "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "auto_reconnect",
       "max_retries", "retry_delay", "query_lg_level", "pool_reuse", "pool_recycle_jitter",
       "pre_ping_window", "pre_ping_grace", "min_idle", "lazy_min_idle", "idle_timeout", "hold_warning",
-      "statement_timeout", "keepalives", "query_log_params", "extensions", "schema"};
+      "statement_timeout", "keepalives", "query_log_params", "extensions", "schema", "setup_retry",
+      "setup_retry_max_interval"};
 
   /// Level at which statements are logged, or Level::off.
   [[nodiscard]] log::Level query_log_level() const noexcept {
@@ -231,6 +238,9 @@ struct DatabaseConfig {
     c.auto_reconnect = c.boolean(options, "auto_reconnect", c.auto_reconnect);
     c.max_retries = static_cast<int>(c.integer(options, "max_retries", c.max_retries, 0));
     c.retry_delay = Seconds(c.number(options, "retry_delay", c.retry_delay.count(), 0.0, true));
+    c.setup_retry = c.boolean(options, "setup_retry", c.setup_retry);
+    c.setup_retry_max_interval =
+        Seconds(c.number(options, "setup_retry_max_interval", c.setup_retry_max_interval.count(), 0.0, false));
     if (const Value* v = options.find("query_lg_level")) {
       const std::string level = c.text(*v, "query_lg_level");
       try {

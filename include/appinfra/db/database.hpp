@@ -84,7 +84,8 @@ class AnySession {
 
 /// One named database of a Manager: the backend the factory chose for it, or why
 /// its setup failed. Returned by reference from Manager::db(); lives as long as the
-/// Manager. Thread-safe after setup.
+/// Manager. Thread-safe after setup(), also while the Manager's retry thread sets
+/// it up: the backend is published (release) before available() (acquire) is true.
 template <class... Backends>
 class Database : private detail::EntryState {
  public:
@@ -94,27 +95,30 @@ class Database : private detail::EntryState {
 
   using EntryState::available;
   [[nodiscard]] const std::string& name() const noexcept { return EntryState::name; }
-  /// Why setup failed; empty if it did not.
-  [[nodiscard]] const std::string& setup_error() const noexcept { return error; }
+  /// Why setup failed (a copy: a background retry may change it); empty if it did
+  /// not, or has since succeeded.
+  using EntryState::setup_error;
+  /// Setup failed for a reason that may pass and is being tried again in the background.
+  using EntryState::retrying;
 
   /// Calls f(backend&) with the concrete backend. Throws like Manager::db() when the
   /// database is not available.
   template <class F>
   decltype(auto) visit(F&& f) {
-    if (!available()) throw_unavailable();
+    require_available();
     return std::visit(std::forward<F>(f), *backend_);
   }
 
   /// The concrete backend; throws db::Error naming the database when it has another type.
   template <class B>
   [[nodiscard]] B& get() {
-    if (!available()) throw_unavailable();
+    require_available();
     if (B* b = std::get_if<B>(&*backend_)) return *b;
     throw Error(fmt::format("database '{}' does not have the requested backend type", EntryState::name));
   }
   template <class B>
   [[nodiscard]] bool holds() const noexcept {
-    return backend_ && std::holds_alternative<B>(*backend_);
+    return set_up.load(std::memory_order_acquire) && std::holds_alternative<B>(*backend_);
   }
 
   /// A pooled connection; `where` is recorded for pool diagnostics (leave the default).

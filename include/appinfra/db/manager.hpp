@@ -24,10 +24,15 @@ namespace appinfra::db {
 /// setup() builds one backend per configured database: the first type of the list
 /// whose `accepts(config)` is true (url scheme and `readonly`), dispatching
 /// statically from then on. A database whose url scheme no backend serves fails
-/// with UnknownDBTypeException, recorded while the others are set up.
+/// with UnknownDBTypeException, recorded while the others are set up. A database
+/// that failed for a reason that may pass (server down, starting, a standby, no
+/// answer in time) is set up again in the background until it succeeds (see
+/// ManagerBase::setup(), the options `setup_retry` and `setup_retry_max_interval`).
 ///
 /// Thread safety: setup() and close_all() must not run concurrently with anything
-/// else; all other members may be called concurrently after setup().
+/// else; all other members may be called concurrently after setup(), also while a
+/// database is being set up in the background: it becomes visible to db() at once
+/// and completely.
 /// Lifetime: references from db() live as long as the Manager; the destructor
 /// calls close_all().
 template <Interface... Backends>
@@ -48,11 +53,15 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
 
   /// The database named `name`. Throws NotFoundError for a name that is not
   /// configured, SetupError (with the original error nested) for one whose setup
-  /// failed, ClosedError after close_all().
+  /// failed (saying when the next attempt is while it is retried), ClosedError after
+  /// close_all(), UsageError before setup().
   [[nodiscard]] database_type& db(std::string_view name) {
+    if (!this->setup_called())
+      throw UsageError(fmt::format("Database '{}' is not set up: db() was called before setup(); call setup() first",
+                                   name));
     for (auto& d : dbs_)
       if (d.name() == name) {
-        if (!d.available()) d.throw_unavailable();
+        d.require_available();
         return d;
       }
     throw NotFoundError(fmt::format("Database connection '{}' not found", name));
@@ -72,9 +81,12 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
   void setup_entries() {
     for (const auto& [name, options] : this->config_) {
       database_type& d = dbs_.emplace_back(name);
-      this->setup_entry(d, &options, [&](const DatabaseConfig& c) { create(d, c); });
+      this->setup_entry(d, &options);
     }
   }
+
+  // Called by setup() and by the retry thread; `s` is always one of dbs_.
+  void build(detail::EntryState& s, const DatabaseConfig& c) { create(static_cast<database_type&>(s), c); }
 
   // The factory: the first backend that accepts the configuration.
   void create(database_type& d, const DatabaseConfig& c) {
@@ -109,7 +121,8 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
                                      std::tuple_element_t<0, std::tuple<Backends...>>>;
     for (auto& d : self.dbs_) {
       auto& state = static_cast<std::conditional_t<std::is_const_v<Self>, const detail::EntryState, detail::EntryState>&>(d);
-      if (d.backend_) std::visit([&](auto& b) { f(state, &b); }, *d.backend_);
+      // set_up (acquire), not backend_.has_value(): the retry thread may be emplacing it.
+      if (d.set_up.load(std::memory_order_acquire)) std::visit([&](auto& b) { f(state, &b); }, *d.backend_);
       else f(state, static_cast<First*>(nullptr));
     }
   }

@@ -92,13 +92,14 @@ class StaticManager
   ~StaticManager() { this->close_all(); }
 
   /// The backend declared as `Name`, with its concrete type. Throws SetupError
-  /// (original error nested) when its setup failed, ClosedError after close_all().
+  /// (original error nested) when its setup failed (saying when the next attempt is
+  /// while it is retried), ClosedError after close_all(), UsageError before setup().
   template <detail::FixedString Name>
   [[nodiscard]] auto& db() {
     constexpr std::size_t i = detail::index_of<Decls...>(Name.view());
     if constexpr (i < sizeof...(Decls)) {
       auto& slot = std::get<i>(slots_);
-      if (!slot.available()) slot.throw_unavailable();
+      slot.require_available();
       return *slot.backend;
     } else {
       static_assert(detail::name_not_declared<Name>,
@@ -113,27 +114,36 @@ class StaticManager
     for (const auto& [name, options] : this->config_) {
       if (detail::index_of<Decls...>(name) < sizeof...(Decls)) continue;
       detail::EntryState& s = undeclared_.emplace_back(name);
-      s.error = fmt::format("database '{}' is configured but not declared in this StaticManager (declared: {})",
-                            name, declared_names());
-      s.cause = std::make_exception_ptr(ConfigError(name, "", "", s.error));
-      detail::log(this->logger_, log::Level::error, "failed to setup database '{}': {}", name, s.error);
+      std::string error = fmt::format(
+          "database '{}' is configured but not declared in this StaticManager (declared: {})", name, declared_names());
+      auto cause = std::make_exception_ptr(ConfigError(name, "", "", error));
+      this->record_failure(s, std::move(error), std::move(cause));
     }
   }
 
   template <class Decl>
   void setup_slot(detail::Slot<Decl>& slot) {
-    using B = typename Decl::backend_type;
     const Options* options = this->config_.find(slot.name);
     slot.configured = options != nullptr;
-    this->setup_entry(slot, options, [&](const DatabaseConfig& c) {
-      if (!B::accepts(c))
-        throw ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
-                          fmt::format("database '{}': url '{}' with readonly {} does not suit its declared backend "
-                                      "(schemes: {}; {})",
-                                      c.name, c.url.redacted(), c.readonly, B::schemes,
-                                      B::access_type::read_only ? "read-only" : "read-write"));
-      slot.backend.emplace(this->logger_, c);
-    });
+    this->setup_entry(slot, options);
+  }
+
+  // Called by setup() and by the retry thread; `s` is one of the slots (an
+  // undeclared entry is never built: its error is a configuration error).
+  void build(detail::EntryState& s, const DatabaseConfig& c) {
+    std::apply([&](auto&... slot) { ((&s == &slot ? build_slot(slot, c) : void()), ...); }, slots_);
+  }
+
+  template <class Decl>
+  void build_slot(detail::Slot<Decl>& slot, const DatabaseConfig& c) {
+    using B = typename Decl::backend_type;
+    if (!B::accepts(c))
+      throw ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
+                        fmt::format("database '{}': url '{}' with readonly {} does not suit its declared backend "
+                                    "(schemes: {}; {})",
+                                    c.name, c.url.redacted(), c.readonly, B::schemes,
+                                    B::access_type::read_only ? "read-only" : "read-write"));
+    slot.backend.emplace(this->logger_, c);
   }
 
   static std::string declared_names() {
@@ -144,7 +154,9 @@ class StaticManager
 
   template <class Self, class F>
   static void for_each_entry_impl(Self& self, F&& f) {
-    std::apply([&](auto&... slot) { (f(slot, slot.backend ? &*slot.backend : nullptr), ...); }, self.slots_);
+    // set_up (acquire), not backend.has_value(): the retry thread may be emplacing it.
+    std::apply([&](auto&... slot) { (f(slot, slot.set_up.load(std::memory_order_acquire) ? &*slot.backend : nullptr), ...); },
+               self.slots_);
     using First = std::conditional_t<std::is_const_v<Self>, const typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type,
                                      typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type>;
     for (auto& s : self.undeclared_) f(s, static_cast<First*>(nullptr));
