@@ -97,13 +97,14 @@ class Session {
       return db::Result();
     });
   }
-  /// Rolls back; also what ends a transaction aborted by an error.
+  /// Rolls back; also what ends a transaction aborted by an error, and one whose
+  /// deadline passed.
   void rollback() {
     if (!h_) throw db::UsageError("rollback() on a closed session");
     aborted_ = false;
     if (!txn_) return;
     auto t = std::move(txn_);
-    detail::run_statement(h_, deadline_, "", {}, [&](detail::PgConn&) {
+    detail::run_statement(h_, db::Deadline{}, "", {}, [&](detail::PgConn&) {  // a rollback runs past any deadline
       t->abort();
       return db::Result();
     });

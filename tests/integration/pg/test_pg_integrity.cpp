@@ -192,7 +192,7 @@ TEST_CASE("a read-write database on a server that cannot take writes fails setup
   admin.connect().execute("ALTER ROLE " + role + " SET default_transaction_read_only = on");
   auto u = db::Url::parse(test::pg_url());
   const std::string url = "postgresql://" + role + ":ro_pw_123@" + u.host() + "/" + u.path();
-  db::Manager<pg::PG<>> m(quiet(), {{"primary", {{"url", url}, {"max_retries", 0}}}});
+  db::Manager<pg::PG<>> m(quiet(), {{"primary", {{"url", url}, {"max_retries", 0}, {"setup_retry", false}}}});
   CHECK_THROWS_AS(m.setup(), db::SetupError);
   try {
     (void)m.db("primary");
@@ -251,4 +251,62 @@ TEST_CASE("a SIGKILLed backend: every entry point throws a db:: error and the co
       }
     }
   }
+}
+
+TEST_CASE("a statement blocked on a lock past its deadline is cancelled in time, and the connection stays usable") {
+  pg::PG<> db(quiet(), db::DatabaseConfig::from("deadline", {{"url", test::pg_url()}, {"pool_size", 3}}));
+  const std::string t = test::unique_name("locked");
+  db.connect().execute("CREATE TABLE " + t + " (x int)");
+  auto holder = db.session();
+  holder.execute("LOCK TABLE " + t + " IN ACCESS EXCLUSIVE MODE");
+
+  SECTION("a deadline per statement") {
+    auto c = db.connect();
+    const int pid = c.execute("SELECT pg_backend_pid()").scalar<int>();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      c.execute(db::Deadline::in(std::chrono::milliseconds(200)), "SELECT count(*) FROM " + t);
+      FAIL("a blocked statement returned");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::query_canceled);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300));
+    CHECK(c.execute("SELECT pg_backend_pid()").scalar<int>() == pid);  // the same connection, usable
+  }
+  SECTION("a deadline for a session, for each of its statements") {
+    auto s = db.session(db::Deadline::in(std::chrono::milliseconds(200)));
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      s.execute("SELECT count(*) FROM " + t);
+      FAIL("a blocked statement returned");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::query_canceled);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300));
+    s.rollback();
+    CHECK_THROWS_AS(s.execute("SELECT 1"), db::QueryError);  // its deadline has passed: not sent
+  }
+  SECTION("a deadline already passed sends nothing") {
+    auto c = db.connect();
+    try {
+      c.execute(db::Deadline::in(std::chrono::milliseconds(-1)), "SELECT 1");
+      FAIL("a statement past its deadline was sent");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::query_canceled);
+      CHECK_THAT(e.what(), Contains("before the statement was sent"));
+    }
+    CHECK(c.execute("SELECT 1").scalar<int>() == 1);
+  }
+  holder.rollback();
+  db.connect().execute("DROP TABLE " + t);
+}
+
+TEST_CASE("a checkout waits no longer than the caller's deadline") {
+  pg::PG<> db(quiet(), one_conn(test::unique_name("checkout_deadline"), false));
+  auto held = db.connect();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(db.connect(db::Deadline::in(std::chrono::milliseconds(200))), db::PoolTimeoutError);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= std::chrono::milliseconds(150));
+  CHECK(waited < std::chrono::milliseconds(300));
 }
