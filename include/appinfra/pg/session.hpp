@@ -114,8 +114,11 @@ class Session {
     if (!h_) return;
     if (txn_) {
       try {
-        txn_->abort();
-      } catch (...) {
+        detail::run_statement(h_, db::Deadline{}, "", {}, [&](detail::PgConn&) {
+          txn_->abort();
+          return db::Result();
+        });
+      } catch (...) {  // its connection cannot say whether the rollback happened: closed on return
         h_.invalidate();
       }
       txn_.reset();

@@ -86,12 +86,26 @@ TEMPLATE_TEST_CASE("the next borrower sees a clean session, whatever path change
       s.close();
       check_clean(db, pid);
     }
+    SECTION(std::string("session pipeline, rolled back: ") + sql) {
+      if (std::string(sql) == "BEGIN") continue;
+      auto s = db.session();
+      s.pipeline({"SELECT 1", sql});
+      s.rollback();
+      s.close();
+      check_clean(db, pid);
+    }
     SECTION(std::string("prepared statement: ") + sql) {
       if (std::string(sql) == "BEGIN" || std::string(sql).rfind("SET", 0) == 0 || std::string(sql).rfind("LISTEN", 0) == 0)
         continue;  // utility statements cannot be prepared
       const std::string name = "changes_" + std::to_string(std::hash<std::string>{}(sql) % 100000);
       db.prepare(name, sql);
       db.connect().execute_prepared(name);
+      check_clean(db, pid);
+      {
+        auto s = db.session();
+        s.execute_prepared(name);
+        s.commit();
+      }
       check_clean(db, pid);
     }
   }
