@@ -12,7 +12,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +62,32 @@ int free_port() {
   throw std::runtime_error("no free port in 55200-55299");
 }
 
+// The running postmaster, for a fatal signal (meson's timeout, a crash, a closed
+// pipe): the destructor does not run then, so the handler sends SIGQUIT (immediate
+// shutdown) itself, then lets the previous handler (Catch2's, or the default) act.
+std::atomic<pid_t> postmaster{0};
+struct sigaction previous[NSIG];
+constexpr int fatal_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGABRT, SIGSEGV, SIGBUS};
+
+extern "C" void stop_postmaster(int sig) {
+  if (const pid_t pid = postmaster.exchange(0); pid > 0) ::kill(pid, SIGQUIT);
+  ::sigaction(sig, &previous[sig], nullptr);
+  ::raise(sig);
+}
+
+void on_fatal_signal_stop(pid_t pid) {
+  postmaster = pid;
+  struct sigaction a {};
+  a.sa_handler = stop_postmaster;
+  ::sigemptyset(&a.sa_mask);
+  for (int sig : fatal_signals) ::sigaction(sig, &a, &previous[sig]);
+}
+
+void forget_postmaster() {
+  if (postmaster.exchange(0) == 0) return;
+  for (int sig : fatal_signals) ::sigaction(sig, &previous[sig], nullptr);
+}
+
 // A stopped PostgreSQL cluster on 127.0.0.1:port with trust authentication. The
 // destructor stops it (-m immediate) and removes its directory, also when the test
 // failed half-way.
@@ -82,6 +110,7 @@ class StoppedCluster {
   StoppedCluster& operator=(const StoppedCluster&) = delete;
   ~StoppedCluster() {
     run(pg_bin + "pg_ctl -D " + data() + " -m immediate stop > /dev/null 2>&1");
+    forget_postmaster();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -90,6 +119,9 @@ class StoppedCluster {
   void start() {
     if (run(pg_bin + "pg_ctl -D " + data() + " -l " + dir_ + "/server.log -w -t 60 start > /dev/null") != 0)
       throw std::runtime_error("pg_ctl start failed; see " + dir_ + "/server.log");
+    std::ifstream pid_file(data() + "/postmaster.pid");  // its first line is the postmaster's pid
+    pid_t pid = 0;
+    if (pid_file >> pid && pid > 0) on_fatal_signal_stop(pid);
   }
 
   [[nodiscard]] std::string url() const {

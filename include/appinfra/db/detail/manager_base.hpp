@@ -186,8 +186,8 @@ class ManagerBase {
                   "(db() throws SetupError until it is up): {}",
                   failed, retrying, errors);
     else if (failed > 0)
-      detail::log(logger_, log::Level::warning, "set up {} of {} databases; {} failed ({} retried in the background): {}",
-                  ok, ok + failed, failed, retrying, errors);
+      detail::log(logger_, log::Level::warning, "set up {} of {} databases; {} failed{}: {}", ok, ok + failed, failed,
+                  retrying > 0 ? fmt::format(" ({} retried in the background)", retrying) : std::string(), errors);
     else
       detail::log(logger_, log::Level::info, "set up {} database{}", ok, ok == 1 ? "" : "s");
   }
