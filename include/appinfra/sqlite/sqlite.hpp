@@ -52,11 +52,20 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   // authorizer marks the detail::Handle dirty; see detail::changes_connection), so
   // that Connector::reset() undoes it when the connection is returned. With a
   // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
+  // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
   static db::Result run(handle_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
     auto& c = h.connector();
     return c.query_log().run(
-        sql, [&] { return detail::exec_until(h.get().get(), deadline, c.name(), sql, args...); }, args...);
+        sql,
+        [&] {
+          detail::Handle& conn = h.get();
+          if (!deadline) [[likely]]
+            return detail::exec(conn.get(), c.name(), sql, args...);
+          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
+                                    args...);
+        },
+        args...);
   }
 
  public:

@@ -594,6 +594,19 @@ TEST_CASE("a SQLite statement waiting for another connection's lock gives up at 
     CHECK(c.execute("SELECT count(*) FROM t").scalar<int>() == 0);  // usable; reads go on beside the writer
     CHECK(c.execute("PRAGMA busy_timeout").scalar<int>() == 30000);  // set back after the statement
   }
+  SECTION("a busy timeout shorter than the deadline still applies, as the connection has it") {
+    auto c = d.connect();
+    c.execute("PRAGMA busy_timeout = 100");
+    const auto start = Steady::now();
+    try {
+      c.execute(db::Deadline::in(std::chrono::seconds(10)), "INSERT INTO t VALUES (2)");
+      FAIL("a write got the lock another connection holds");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::busy);  // the wait ran out, not the deadline
+    }
+    CHECK(Steady::now() - start < milliseconds(1000));
+    CHECK(c.execute("PRAGMA busy_timeout").scalar<int>() == 100);
+  }
   SECTION("a session's BEGIN IMMEDIATE") {
     auto s = d.session(db::Deadline::in(milliseconds(200)));
     CHECK(canceled_after([&] { s.execute("INSERT INTO t VALUES (2)"); }) < milliseconds(300));

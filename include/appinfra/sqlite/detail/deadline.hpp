@@ -36,10 +36,15 @@ inline constexpr int interrupted = SQLITE_INTERRUPT;
 /// busy timeout set back.
 class DeadlineGuard {
  public:
-  DeadlineGuard(sqlite3* db, db::Deadline deadline) : db_(db), at_(deadline.at) {
-    // The busy timeout in force (configured, or changed by PRAGMA busy_timeout),
-    // shortened only when the deadline comes first.
-    if (auto v = query_value(db_, "PRAGMA busy_timeout")) busy_ms_ = std::atoi(v->c_str());
+  /// `busy_ms`: the busy timeout in force on `db`, when known (the configured one
+  /// on a clean connection); negative: read it (PRAGMA busy_timeout or native code
+  /// may have changed it), which costs a statement.
+  DeadlineGuard(sqlite3* db, db::Deadline deadline, int busy_ms) : db_(db), at_(deadline.at), busy_ms_(busy_ms) {
+    // Shortened only when the deadline comes first.
+    if (busy_ms_ < 0) {
+      const auto v = query_value(db_, "PRAGMA busy_timeout");
+      busy_ms_ = v ? std::atoi(v->c_str()) : 0;
+    }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(at_ - db::Deadline::clock::now()).count();
     if (busy_ms_ > 0 && left < busy_ms_) {
       sqlite3_busy_timeout(db_, static_cast<int>(std::max<decltype(left)>(left, 1)));
@@ -82,21 +87,22 @@ inline db::QueryError deadline_error(std::string_view database, std::string_view
                         fmt::format("SQLITE_{}", interrupted));
 }
 
-/// exec() bounded by `deadline` (none: exec() itself). A deadline already passed
+/// exec() bounded by `deadline` (none: exec() itself); `busy_ms` as for
+/// DeadlineGuard. A deadline already passed
 /// sends nothing: QueryError, failure() query_canceled. A statement still running
 /// at it is interrupted, and a wait for a lock ends at it: the same error. The
 /// connection stays usable; what SQLite does to an open transaction on an
 /// interrupt (it rolls back the whole transaction when a write is interrupted)
 /// is left to the caller to see (sqlite3_get_autocommit()).
 template <class... Args>
-db::Result exec_until(sqlite3* db, db::Deadline deadline, const std::string& database, std::string_view sql,
-                      const Args&... args) {
+db::Result exec_until(sqlite3* db, db::Deadline deadline, int busy_ms, const std::string& database,
+                      std::string_view sql, const Args&... args) {
   if (!deadline) return exec(db, database, sql, args...);
   if (deadline.passed())
     throw db::QueryError(
         fmt::format("database '{}': the deadline passed before the statement was sent to SQLite", database),
         fmt::format("SQLITE_{}", interrupted));
-  DeadlineGuard guard(db, deadline);
+  DeadlineGuard guard(db, deadline, busy_ms);
   try {
     return exec(db, database, sql, args...);
   } catch (const db::QueryError& e) {
