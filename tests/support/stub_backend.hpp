@@ -113,7 +113,11 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
 
   class Connection {
    public:
-    db::Result execute(std::string_view) {
+    db::Result execute(std::string_view sql) { return execute(db::Deadline{}, sql); }
+    /// A deadline (the earlier of it and connect()'s) that has passed: nothing is
+    /// sent, QueryError 57014, as the real backends do.
+    db::Result execute(db::Deadline deadline, std::string_view) {
+      not_passed(h_, earliest(deadline, deadline_));
       h_.connector().round_trip(h_.get());
       return db::Result({"id"}, {std::to_string(h_.get().id)}, 0);
     }
@@ -121,19 +125,22 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
     [[nodiscard]] int id() { return h_.get().id; }
     void dirty() { h_.get().dirty = true; }
     void invalidate() noexcept { h_.invalidate(); }
-    explicit Connection(handle_type h) : h_(std::move(h)) {}
+    explicit Connection(handle_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
 
    private:
     handle_type h_;
+    db::Deadline deadline_;
   };
   class Session {
    public:
-    explicit Session(handle_type h) : h_(std::move(h)) {}
+    explicit Session(handle_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
     Session(Session&&) noexcept = default;
     Session& operator=(Session&&) noexcept = default;
     ~Session() { close(); }
-    db::Result execute(std::string_view) {
+    db::Result execute(std::string_view sql) { return execute(db::Deadline{}, sql); }
+    db::Result execute(db::Deadline deadline, std::string_view) {
       if (!h_) throw db::UsageError("the session is closed");
+      not_passed(h_, earliest(deadline, deadline_));
       h_.connector().round_trip(h_.get());
       open_ = true;
       return {};
@@ -155,6 +162,7 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
 
    private:
     handle_type h_;
+    db::Deadline deadline_;
     bool open_ = false;
   };
 
@@ -164,10 +172,21 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
   Session session(std::source_location where = std::source_location::current()) {
     return Session(this->pool_.acquire(where));
   }
+  Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where, deadline), deadline);
+  }
+  Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where, deadline), deadline);
+  }
   /// Leaves a "transaction" open on a connection, as a careless caller would.
   static void dirty(Connection& c) { c.dirty(); }
 
  private:
+  static void not_passed(handle_type& h, db::Deadline d) {
+    if (d && d.passed())
+      throw db::QueryError("database '" + h.connector().name() + "': the deadline passed before the statement was sent",
+                           "57014");
+  }
   static StubConnector make_connector(const db::DatabaseConfig& c) {
     auto ctl = stub_control(c.name);
     if (c.url.host() == "down") ctl->fail_open = true;

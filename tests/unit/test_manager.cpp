@@ -462,3 +462,39 @@ TEST_CASE("callers on other threads see a database come up safely") {
   for (auto& t : threads) t.join();
   CHECK(m.get_stats().failed_setups == 0);
 }
+
+TEST_CASE("a Manager's database forwards deadlines to its backend's connect(), session() and statements") {
+  auto opts = stub("dl");
+  opts.set("pool_size", 1).set("max_overflow", 0).set("pool_timeout", 30);
+  Manager m(log::Logger(log::Level::off), {{"dl", opts}});
+  m.setup();
+  auto& d = m.db("dl");
+  const auto passed = db::Deadline::in(std::chrono::milliseconds(-1));
+  const auto canceled = [](auto f) {
+    try {
+      f();
+      FAIL("a statement past its deadline was sent");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::query_canceled);
+    }
+  };
+  {
+    auto c = d.connect(db::Deadline::in(std::chrono::seconds(30)));
+    canceled([&] { c.execute(passed, "SELECT 1"); });
+    CHECK(c.execute(db::Deadline::in(std::chrono::seconds(1)), "SELECT 1").size() == 1);
+    // The one connection is held: a checkout with a deadline gives up at it, not at pool_timeout.
+    const auto start = Clock::now();
+    CHECK_THROWS_AS(d.session(db::Deadline::in(std::chrono::milliseconds(50))), db::PoolTimeoutError);
+    CHECK_THROWS_AS(d.connect(db::Deadline::in(std::chrono::milliseconds(50))), db::PoolTimeoutError);
+    CHECK(Clock::now() - start < std::chrono::seconds(5));
+  }
+  {
+    auto s = d.session(db::Deadline::in(std::chrono::milliseconds(50)));
+    CHECK_NOTHROW(s.execute("SELECT 1"));
+    canceled([&] { s.execute(passed, "SELECT 1"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    canceled([&] { s.execute("SELECT 1"); });  // the session's own deadline
+  }
+  auto c = d.connect(db::Deadline{});  // none: connect() as before
+  CHECK(c.execute("SELECT 1").size() == 1);
+}

@@ -3,6 +3,7 @@
 // backend; AnyConnection and AnySession, what it hands out.
 
 #include <appinfra/db/concepts/backend.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/manager_base.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
@@ -36,6 +37,12 @@ class AnyConnection {
   Result execute(std::string_view sql, const Args&... args) {
     return std::visit([&](auto& c) { return c.execute(sql, args...); }, v_);
   }
+  /// A statement bounded by `deadline` and the connection's own (the earlier): see
+  /// the backend's Connection::execute(deadline, ...).
+  template <class... Args>
+  Result execute(Deadline deadline, std::string_view sql, const Args&... args) {
+    return std::visit([&](auto& c) { return c.execute(deadline, sql, args...); }, v_);
+  }
   void close() noexcept {
     std::visit([](auto& c) { c.close(); }, v_);
   }
@@ -60,6 +67,11 @@ class AnySession {
   template <class... Args>
   Result execute(std::string_view sql, const Args&... args) {
     return std::visit([&](auto& s) { return s.execute(sql, args...); }, v_);
+  }
+  /// A statement bounded by `deadline` and the session's own (the earlier).
+  template <class... Args>
+  Result execute(Deadline deadline, std::string_view sql, const Args&... args) {
+    return std::visit([&](auto& s) { return s.execute(deadline, sql, args...); }, v_);
   }
   void commit() {
     std::visit([](auto& s) { s.commit(); }, v_);
@@ -128,11 +140,29 @@ class Database : private detail::EntryState {
           std::in_place_type<decltype(b.connect())>, b.connect(where)));
     });
   }
+  /// A connection whose checkout waits no longer than `deadline`
+  /// (PoolTimeoutError) and whose every statement is bounded by it.
+  [[nodiscard]] AnyConnection<Backends...> connect(Deadline deadline,
+                                                   std::source_location where = std::source_location::current()) {
+    return visit([&](auto& b) {
+      return AnyConnection<Backends...>(typename AnyConnection<Backends...>::variant_type(
+          std::in_place_type<decltype(b.connect())>, b.connect(deadline, where)));
+    });
+  }
   /// A session; `where` is recorded for pool diagnostics (leave the default).
   [[nodiscard]] AnySession<Backends...> session(std::source_location where = std::source_location::current()) {
     return visit([&](auto& b) {
       return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
           std::in_place_type<decltype(b.session())>, b.session(where)));
+    });
+  }
+  /// A session whose checkout waits no longer than `deadline` and whose
+  /// statements (and commit) are bounded by it.
+  [[nodiscard]] AnySession<Backends...> session(Deadline deadline,
+                                                std::source_location where = std::source_location::current()) {
+    return visit([&](auto& b) {
+      return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
+          std::in_place_type<decltype(b.session())>, b.session(deadline, where)));
     });
   }
   [[nodiscard]] HealthResult health_check(std::source_location where = std::source_location::current()) {

@@ -27,7 +27,7 @@ enum class Failure {
   server_crashed,      ///< 57P02: the server crashed; it is restarting
   server_starting,     ///< 57P03: the server is starting up or in recovery
   connection_lost,     ///< the connection broke (08xxx, or no answer), or an idle timeout ended it (57P05, 25P03)
-  query_canceled,      ///< 57014: statement_timeout, a deadline or a cancel request
+  query_canceled,      ///< 57014 or SQLite's INTERRUPT: statement_timeout, a deadline or a cancel request
   busy,                ///< SQLite's BUSY or LOCKED: another connection holds the lock; run the transaction again
   in_doubt,            ///< 08007, 40003: the connection was lost during COMMIT; it may or may not have committed
 };
@@ -60,6 +60,7 @@ constexpr Failure classify(std::string_view sqlstate) noexcept {
     }
     const int primary = code & 0xff;  // the extended code's low byte: SQLITE_BUSY_SNAPSHOT is a BUSY
     if (primary == 5 || primary == 6) return Failure::busy;  // SQLITE_BUSY, SQLITE_LOCKED
+    if (primary == 9) return Failure::query_canceled;         // SQLITE_INTERRUPT: a deadline or sqlite3_interrupt()
   }
   return Failure::query;
 }

@@ -6,6 +6,7 @@
 #include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/detail/transaction.hpp>
@@ -16,6 +17,7 @@
 #include <appinfra/db/result.hpp>
 #include <appinfra/log/logger.hpp>
 #include <appinfra/sqlite/detail/connector.hpp>
+#include <appinfra/sqlite/detail/deadline.hpp>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -48,11 +50,22 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   // migrations): logged with its parameters, errors translated (QueryError,
   // UsageError), and what it changes on the connection recorded in it (the
   // authorizer marks the detail::Handle dirty; see detail::changes_connection), so
-  // that Connector::reset() undoes it when the connection is returned.
+  // that Connector::reset() undoes it when the connection is returned. With a
+  // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
+  // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
-  static db::Result run(handle_type& h, std::string_view sql, const Args&... args) {
+  static db::Result run(handle_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
     auto& c = h.connector();
-    return c.query_log().run(sql, [&] { return detail::exec(h.get().get(), c.name(), sql, args...); }, args...);
+    return c.query_log().run(
+        sql,
+        [&] {
+          detail::Handle& conn = h.get();
+          if (!deadline) [[likely]]
+            return detail::exec(conn.get(), c.name(), sql, args...);
+          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
+                                    args...);
+        },
+        args...);
   }
 
  public:
@@ -77,8 +90,16 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     /// parameters do not fit the statement (the connection stays usable).
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
+      return execute(db::Deadline{}, sql, args...);
+    }
+    /// The same, bounded by `deadline` (the earlier of it and the connection's own,
+    /// from connect(deadline)): interrupted if still running at it, its wait for
+    /// another connection's lock ended at it (QueryError, failure()
+    /// query_canceled); not run at all when it has passed. The connection stays usable.
+    template <class... Args>
+    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
       if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
-      return run(h_, sql, args...);
+      return run(h_, earliest(deadline, deadline_), sql, args...);
     }
     /// The sqlite3 handle, for anything the common API lacks; null when closed.
     /// What native code changes is unknown, so the connection is reset in full
@@ -92,22 +113,27 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
    private:
     friend class SQLite;
-    explicit Connection(handle_type h) noexcept : h_(std::move(h)) {}
+    Connection(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
     handle_type h_;
+    db::Deadline deadline_;
   };
 
   /// A transaction on a pooled connection (BEGIN IMMEDIATE, or BEGIN when
   /// read-only): begun at the first execute(), committed
   /// only by commit(); rollback(), close() and the destructor roll back. After
   /// commit() or rollback() the next execute() begins a new transaction.
+  /// A session from session(deadline) bounds each statement, its BEGIN and its
+  /// COMMIT by that deadline; a rollback runs past it.
   class Session {
    public:
     Session(Session&& o) noexcept
-        : h_(std::move(o.h_)), in_txn_(std::exchange(o.in_txn_, false)), aborted_(std::exchange(o.aborted_, false)) {}
+        : h_(std::move(o.h_)), deadline_(o.deadline_), in_txn_(std::exchange(o.in_txn_, false)),
+          aborted_(std::exchange(o.aborted_, false)) {}
     Session& operator=(Session&& o) noexcept {
       if (this != &o) {
         close();
         h_ = std::move(o.h_);
+        deadline_ = o.deadline_;
         in_txn_ = std::exchange(o.in_txn_, false);
         aborted_ = std::exchange(o.aborted_, false);
       }
@@ -121,9 +147,18 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     /// otherwise run in autocommit mode and persist.
     template <class... Args>
     db::Result execute(std::string_view sql, const Args&... args) {
-      begin();
+      return execute(db::Deadline{}, sql, args...);
+    }
+    /// A statement bounded by `deadline` (or the session's own, the earlier), as
+    /// Connection::execute(deadline, ...). An interrupted read leaves the
+    /// transaction open; an interrupted write makes SQLite roll the whole
+    /// transaction back, and the session then refuses statements until rollback().
+    template <class... Args>
+    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
+      const db::Deadline d = earliest(deadline, deadline_);
+      begin(d);
       try {
-        return run(h_, sql, args...);
+        return run(h_, d, sql, args...);
       } catch (...) {
         if (sqlite3_get_autocommit(h_.get().get()) != 0) aborted_ = true;
         throw;
@@ -139,7 +174,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
                                          "an error; call rollback()",
                                          h_.connector().name()));
       if (!in_txn_) return;
-      run(h_, "COMMIT");
+      run(h_, deadline_, "COMMIT");
       in_txn_ = false;
     }
     void rollback() {
@@ -147,7 +182,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
       aborted_ = false;
       if (!in_txn_) return;
       if (sqlite3_get_autocommit(h_.get().get()) == 0)  // SQLite may have rolled back already
-        run(h_, "ROLLBACK");
+        run(h_, db::Deadline{}, "ROLLBACK");  // a rollback runs past any deadline
       in_txn_ = false;
     }
     /// Rolls back what is uncommitted and gives the connection back. Idempotent.
@@ -156,7 +191,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     void close() noexcept {
       if (!h_) return;
       try {
-        if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0) run(h_, "ROLLBACK");
+        if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0) run(h_, db::Deadline{}, "ROLLBACK");
       } catch (...) {
       }
       in_txn_ = aborted_ = false;
@@ -166,15 +201,15 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     /// The sqlite3 handle; the transaction is begun first. As with
     /// Connection::native(), the connection is reset in full when returned.
     [[nodiscard]] sqlite3* native() {
-      begin();
+      begin(deadline_);
       h_.get().mark_dirty();
       return h_.get().get();
     }
 
    private:
     friend class SQLite;
-    explicit Session(handle_type h) noexcept : h_(std::move(h)) {}
-    void begin() {
+    Session(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
+    void begin(db::Deadline d) {
       if (!h_) throw db::UsageError("the session is closed");
       if (aborted_)
         throw db::UsageError(fmt::format("database '{}': the transaction was rolled back by SQLite after an "
@@ -184,10 +219,11 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
       // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
       // deferred transaction that reads and then writes can fail with SQLITE_BUSY
       // at once when another writer holds the lock (SQLite's deadlock rule).
-      run(h_, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
+      run(h_, d, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
       in_txn_ = true;
     }
     handle_type h_;
+    db::Deadline deadline_;
     bool in_txn_ = false;
     bool aborted_ = false;  // SQLite ended the transaction after an error
   };
@@ -228,12 +264,20 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     return runner.status(m);
   }
 
-  /// `where` is recorded for pool diagnostics (leave the default).
+  /// A pooled connection. `where` is recorded for pool diagnostics (leave the
+  /// default). With a deadline, the checkout waits no longer than it
+  /// (PoolTimeoutError), and every statement of the connection is bounded by it.
   [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where));
+    return Connection(this->pool_.acquire(where), {});
+  }
+  [[nodiscard]] Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Connection(this->pool_.acquire(where, deadline), deadline);
   }
   [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where));
+    return Session(this->pool_.acquire(where), {});
+  }
+  [[nodiscard]] Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
+    return Session(this->pool_.acquire(where, deadline), deadline);
   }
 
  private:

@@ -524,3 +524,180 @@ TEST_CASE("query_log_params logs parameter values on SQLite; otherwise only how 
     CHECK_FALSE(cap->contains("secret"));
   }
 }
+
+// ---- Deadlines ----
+
+namespace {
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+// Counts to a trillion: runs for hours unless something stops it.
+constexpr const char* endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000) "
+                                "SELECT count(*) FROM c";
+
+// Runs `f`, which must throw QueryError query_canceled; how long it took.
+template <class F>
+Steady::duration canceled_after(F f) {
+  const auto start = Steady::now();
+  try {
+    f();
+    FAIL("the statement was not stopped by its deadline");
+  } catch (const db::QueryError& e) {
+    INFO(e.what());
+    CHECK(e.failure() == db::Failure::query_canceled);
+    CHECK(e.sqlstate() == "SQLITE_" + std::to_string(SQLITE_INTERRUPT));
+    CHECK_THAT(e.what(), Contains("deadline"));
+  }
+  return Steady::now() - start;
+}
+}  // namespace
+
+TEST_CASE("a SQLite statement still running at its deadline is interrupted in time, and the connection stays usable") {
+  sqlite::SQLite<> d(quiet(), db::DatabaseConfig::from("mem", {{"url", "sqlite:///:memory:"}, {"pool_timeout", 30}}));
+  auto c = d.connect();
+  c.execute("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  SECTION("a deadline per statement") {
+    const auto took = canceled_after([&] { c.execute(db::Deadline::in(milliseconds(200)), endless); });
+    CHECK(took >= milliseconds(190));
+    CHECK(took < milliseconds(300));
+    CHECK(c.execute("SELECT x FROM t").scalar<int>() == 1);
+    // The interrupt is gone with the statement: one without a deadline runs to its end.
+    CHECK(c.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
+                    "SELECT count(*) FROM c")
+              .scalar<int>() == 300000);
+  }
+  SECTION("the connection's own deadline, for each of its statements") {
+    c.close();
+    auto own = d.connect(db::Deadline::in(milliseconds(200)));
+    CHECK(own.execute("SELECT x FROM t").scalar<int>() == 1);
+    const auto took = canceled_after([&] { own.execute(endless); });
+    CHECK(took < milliseconds(300));
+    // An earlier one given to the statement wins.
+    own.close();
+    auto other = d.connect(db::Deadline::in(std::chrono::seconds(30)));
+    CHECK(canceled_after([&] { other.execute(db::Deadline::in(milliseconds(50)), endless); }) < milliseconds(150));
+  }
+}
+
+TEST_CASE("a SQLite statement waiting for another connection's lock gives up at its deadline, not at pool_timeout") {
+  TempDir dir;
+  sqlite::SQLite<> d(quiet(), db::DatabaseConfig::from("f", {{"url", dir.url("lock.db")},
+                                                             {"create_db", true},
+                                                             {"pool_size", 2},
+                                                             {"pool_timeout", 30}}));
+  d.connect().execute("CREATE TABLE t(x)");
+  auto holder = d.session();
+  holder.execute("INSERT INTO t VALUES (1)");  // BEGIN IMMEDIATE: holds the write lock
+  SECTION("a write on a connection") {
+    auto c = d.connect();
+    CHECK(canceled_after([&] { c.execute(db::Deadline::in(milliseconds(200)), "INSERT INTO t VALUES (2)"); }) <
+          milliseconds(300));
+    CHECK(c.execute("SELECT count(*) FROM t").scalar<int>() == 0);  // usable; reads go on beside the writer
+    CHECK(c.execute("PRAGMA busy_timeout").scalar<int>() == 30000);  // set back after the statement
+  }
+  SECTION("a busy timeout shorter than the deadline still applies, as the connection has it") {
+    auto c = d.connect();
+    c.execute("PRAGMA busy_timeout = 100");
+    const auto start = Steady::now();
+    try {
+      c.execute(db::Deadline::in(std::chrono::seconds(10)), "INSERT INTO t VALUES (2)");
+      FAIL("a write got the lock another connection holds");
+    } catch (const db::QueryError& e) {
+      CHECK(e.failure() == db::Failure::busy);  // the wait ran out, not the deadline
+    }
+    CHECK(Steady::now() - start < milliseconds(1000));
+    CHECK(c.execute("PRAGMA busy_timeout").scalar<int>() == 100);
+  }
+  SECTION("a session's BEGIN IMMEDIATE") {
+    auto s = d.session(db::Deadline::in(milliseconds(200)));
+    CHECK(canceled_after([&] { s.execute("INSERT INTO t VALUES (2)"); }) < milliseconds(300));
+    CHECK_FALSE(s.in_transaction());
+  }
+  holder.commit();
+  CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 1);
+}
+
+TEST_CASE("a SQLite statement whose deadline has passed is not run") {
+  sqlite::SQLite<> d(quiet(), db::DatabaseConfig::from("mem", {{"url", "sqlite:///:memory:"}}));
+  auto c = d.connect();
+  c.execute("CREATE TABLE t(x)");
+  try {
+    c.execute(db::Deadline::in(milliseconds(-1)), "INSERT INTO t VALUES (1)");
+    FAIL("a statement past its deadline was run");
+  } catch (const db::QueryError& e) {
+    CHECK(e.failure() == db::Failure::query_canceled);
+    CHECK_THAT(e.what(), Contains("'mem'") && Contains("before the statement was sent"));
+  }
+  CHECK(c.execute("SELECT count(*) FROM t").scalar<int>() == 0);
+  c.close();
+  // A session past its deadline: nothing sent, not even COMMIT; a rollback still runs.
+  auto s = d.session(db::Deadline::in(milliseconds(100)));
+  s.execute("INSERT INTO t VALUES (1)");
+  std::this_thread::sleep_for(milliseconds(150));
+  CHECK_THROWS_AS(s.execute("INSERT INTO t VALUES (2)"), db::QueryError);
+  CHECK_THROWS_AS(s.commit(), db::QueryError);
+  CHECK(s.in_transaction());
+  s.rollback();
+  s.close();
+  CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+}
+
+TEST_CASE("an interrupted read leaves a SQLite session's transaction open; an interrupted write ends it") {
+  sqlite::SQLite<> d(quiet(), db::DatabaseConfig::from("mem", {{"url", "sqlite:///:memory:"}}));
+  d.connect().execute("CREATE TABLE t(x)");
+  auto s = d.session();
+  s.execute("INSERT INTO t VALUES (1)");
+  SECTION("a read") {
+    canceled_after([&] { s.execute(db::Deadline::in(milliseconds(50)), endless); });
+    s.execute("INSERT INTO t VALUES (2)");
+    s.commit();
+    s.close();
+    CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 2);
+  }
+  SECTION("a write: SQLite rolls the transaction back, and the session says so") {
+    canceled_after([&] {
+      s.execute(db::Deadline::in(milliseconds(50)),
+                "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
+                "1000000000000) SELECT x FROM c");
+    });
+    CHECK_THROWS_AS(s.execute("INSERT INTO t VALUES (2)"), db::UsageError);
+    s.rollback();
+    s.close();
+    CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+  }
+}
+
+TEST_CASE("a SQLite checkout waits no longer than the caller's deadline") {
+  sqlite::SQLite<> d(quiet(), db::DatabaseConfig::from("mem", {{"url", "sqlite:///:memory:"}, {"pool_timeout", 30}}));
+  auto held = d.connect();  // the in-memory database's one connection
+  for (int i = 0; i < 2; ++i) {
+    const auto start = Steady::now();
+    if (i == 0) CHECK_THROWS_AS(d.connect(db::Deadline::in(milliseconds(200))), db::PoolTimeoutError);
+    else CHECK_THROWS_AS(d.session(db::Deadline::in(milliseconds(200))), db::PoolTimeoutError);
+    const auto waited = Steady::now() - start;
+    CHECK(waited >= milliseconds(150));
+    CHECK(waited < milliseconds(300));
+  }
+}
+
+TEST_CASE("a run-time Manager's connections and sessions take deadlines on SQLite") {
+  db::Manager<sqlite::SQLite<>> m(quiet(), {{"mem", {{"url", "sqlite:///:memory:"}, {"pool_timeout", 30}}}});
+  m.setup();
+  auto& d = m.db("mem");
+  {
+    auto c = d.connect(db::Deadline::in(std::chrono::seconds(30)));
+    c.execute("CREATE TABLE t(x)");
+    CHECK(canceled_after([&] { c.execute(db::Deadline::in(milliseconds(200)), endless); }) < milliseconds(300));
+    CHECK(c.execute(db::Deadline::in(std::chrono::seconds(1)), "SELECT count(*) FROM t").scalar<int>() == 0);
+    // The connection is held: a checkout with a deadline gives up at it.
+    const auto start = Steady::now();
+    CHECK_THROWS_AS(d.session(db::Deadline::in(milliseconds(100))), db::PoolTimeoutError);
+    CHECK(Steady::now() - start < milliseconds(200));
+  }
+  {
+    auto s = d.session(db::Deadline::in(milliseconds(200)));
+    s.execute(db::Deadline::in(std::chrono::seconds(1)), "INSERT INTO t VALUES (1)");
+    CHECK(canceled_after([&] { s.execute(endless); }) < milliseconds(300));  // the session's own deadline
+    CHECK(s.in_transaction());
+  }
+  CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+}
