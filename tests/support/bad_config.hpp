@@ -15,6 +15,7 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace appinfra::test {
@@ -81,9 +82,14 @@ inline void run_corpus(const std::string& title, const std::vector<BadConfig>& c
     INFO(title << ": " << c.what << " -> " << v.detail);
     CHECK(v.outcome == Outcome::clear);
     (v.outcome == Outcome::clear ? clear : v.outcome == Outcome::unclear ? unclear : silent)++;
-    if (std::getenv("APPINFRA_BAD_CONFIG_CENSUS") != nullptr && v.outcome != Outcome::clear)
-      std::cout << title << ": " << (v.outcome == Outcome::silent ? "SILENT " : "UNCLEAR ") << c.what << ": "
-                << v.detail << "\n";
+    // =all shows the clear ones too, to read the messages.
+    if (const char* census = std::getenv("APPINFRA_BAD_CONFIG_CENSUS");
+        census != nullptr && (v.outcome != Outcome::clear || std::string_view(census) == "all"))
+      std::cout << title << ": "
+                << (v.outcome == Outcome::silent    ? "SILENT "
+                    : v.outcome == Outcome::unclear ? "UNCLEAR "
+                                                    : "CLEAR ")
+                << c.what << ": " << v.detail.substr(0, 600) << "\n";
   }
   if (std::getenv("APPINFRA_BAD_CONFIG_CENSUS") != nullptr)
     std::cout << title << ": " << cases.size() << " cases, " << clear << " clear, " << unclear << " unclear, "
