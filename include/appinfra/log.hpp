@@ -4,6 +4,7 @@
 /// LoggerFactory.
 
 #include <appinfra/log/config.hpp>
+#include <appinfra/log/escape.hpp>
 #include <appinfra/log/level.hpp>
 #include <appinfra/log/logger.hpp>
 #include <appinfra/log/null_logger.hpp>

@@ -222,3 +222,78 @@ TEST_CASE("setup_retry and setup_retry_max_interval are read and checked like th
   CHECK(rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", 1e10}}).key() == "setup_retry_max_interval");
   CHECK(rejected({{"url", "sqlite://"}, {"setup_retry", "sometimes"}}).key() == "setup_retry");
 }
+
+TEST_CASE("a key given twice in one mapping is an error naming the database, the key and both values") {
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_size", 1}, {"pool_size", 7}}, "orders");
+  CHECK(e.database() == "orders");
+  CHECK(e.key() == "pool_size");
+  CHECK(e.value() == "7");
+  CHECK_THAT(e.what(), Contains("'orders'") && Contains("'pool_size'") && Contains("1 and 7") && Contains("twice"));
+  // A secret's values stay hidden.
+  const auto secret = rejected({{"url", "postgresql://u:pw1@h/db"}, {"url", "postgresql://u:pw2@h/db"}});
+  CHECK_THAT(secret.what(), !Contains("pw1") && !Contains("pw2"));
+}
+
+TEST_CASE("an override with set() replaces a value: it is not a duplicate") {
+  Options o{{"url", "sqlite://"}, {"pool_size", 1}};
+  o.set("pool_size", 7);  // from the environment, say
+  CHECK(o.duplicate() == nullptr);
+  CHECK(DatabaseConfig::from("orders", o).pool_size == 7);
+  // add() is for the keys of one mapping, as a config file reader gives them.
+  Options read;
+  read.add("url", "sqlite://").add("max_overflow", 2).add("max_overflow", 3);
+  REQUIRE(read.duplicate() != nullptr);
+  CHECK(read.duplicate()->key == "max_overflow");
+  CHECK(rejected(read).key() == "max_overflow");
+}
+
+TEST_CASE("a non-zero duration below 1 ms is an error: it would become 0") {
+  // statement_timeout 0.0001 used to become 0 (off); pool_timeout 0.0005 a SQLite busy timeout of 0.
+  const auto e = rejected({{"url", "postgresql://h/db"}, {"statement_timeout", 0.0001}});
+  CHECK(e.key() == "statement_timeout");
+  CHECK(e.value() == "0.0001");
+  CHECK_THAT(e.what(), Contains("'primary'") && Contains("resolution") && Contains("1 ms"));
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_timeout", "0.0005"}}).key() == "pool_timeout");
+  CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle", -0.0005}}).key() == "pool_recycle");
+  // 1 ms itself, and 0 where 0 is allowed, are fine.
+  CHECK(DatabaseConfig::from("a", {{"url", "postgresql://h/db"}, {"statement_timeout", 0.001}})
+            .statement_timeout->count() == 0.001);
+  CHECK(DatabaseConfig::from("a", {{"url", "sqlite://"}, {"retry_delay", 0}}).retry_delay.count() == 0);
+}
+
+TEST_CASE("a NUL in a value or a key is an error, shown escaped so what() is not cut short") {
+  using namespace std::string_literals;
+  const auto url = rejected({{"url", "postgresql://h/db\0?sslmode=require"s}});
+  CHECK(url.key() == "url");
+  CHECK_THAT(std::string(url.what()), Contains("db\\x00?sslmode=require") && Contains("NUL"));
+  const auto key = rejected({{"url", "sqlite://"}, {"pool\0size"s, 1}});
+  CHECK(key.key() == "pool\0size"s);
+  CHECK_THAT(std::string(key.what()), Contains("'pool\\x00size'") && Contains("known keys"));
+}
+
+TEST_CASE("a database name with control characters is an error showing it escaped") {
+  const auto e = rejected({{"url", "sqlite://"}}, "a\nb");
+  CHECK(e.database() == "a\nb");
+  CHECK_THAT(e.what(), Contains("'a\\nb'"));
+}
+
+TEST_CASE("long values are shown once, shortened to 60 characters and their size") {
+  const std::string mb(1 << 20, 'x');
+  const auto e = rejected({{"url", "sqlite://"}, {"pool_reuse", mb}});
+  CHECK(e.value() == "'" + std::string(60, 'x') + "...' (1048576 bytes)");
+  CHECK(std::string_view(e.what()).size() < 300);
+  CHECK(db::detail::shown(std::string(80, 'y')) == "'" + std::string(80, 'y') + "'");
+  // Never inside a UTF-8 character.
+  CHECK(db::detail::shown(std::string(59, 'a') + "\xc3\xa9" + std::string(40, 'b')) ==
+        "'" + std::string(59, 'a') + "...' (101 bytes)");
+}
+
+TEST_CASE("PostgreSQL's keys on a SQLite url are errors showing the value") {
+  const auto e = rejected({{"url", "sqlite:///app.db"}, {"schema", "app"}});
+  CHECK(e.key() == "schema");
+  CHECK(e.value() == "'app'");
+  CHECK_THAT(e.what(), Contains("PostgreSQL"));
+  CHECK(rejected({{"url", "sqlite:///app.db"}, {"extensions", "pgcrypto"}}).key() == "extensions");
+  CHECK(rejected({{"url", "sqlite:///app.db"}, {"keepalives", true}}).key() == "keepalives");
+  CHECK(DatabaseConfig::from("p", {{"url", "postgresql://h/db"}, {"schema", "app"}}).schema == "app");
+}

@@ -1,5 +1,7 @@
 #include "../support/capture_logger.hpp"
+#include "../support/stub_backend.hpp"
 
+#include <appinfra/db.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/query_log.hpp>
 #include <appinfra/db/result.hpp>
@@ -7,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -125,4 +128,48 @@ TEST_CASE("the default sink writes one line to stderr: UTC time to the milliseco
   const auto stamp = std::chrono::system_clock::from_time_t(::timegm(&t)) + std::chrono::milliseconds(ms);
   CHECK(stamp >= std::chrono::floor<std::chrono::milliseconds>(before));
   CHECK(stamp <= after);
+}
+
+TEST_CASE("control characters are escaped before any sink sees them, so a record is always one line") {
+  CHECK(log::escape_control("a\nb\r\tc") == "a\\nb\\r\\tc");
+  CHECK(log::escape_control(std::string("x\0y\x1b[2J\x7f", 8)) == "x\\x00y\\x1b[2J\\x7f");
+  CHECK(log::escape_control("caf\xc3\xa9 C:\\path") == "caf\xc3\xa9 C:\\path");  // UTF-8 and backslashes kept
+
+  auto [lg, cap] = test::capture_logger(log::Level::info);
+  lg.child("orders\n2026-01-01T00:00:00.000Z info     root").write(
+      log::Level::warning, "database 'orders\n2026-01-01T00:00:00.000Z critical root: forged': failed");
+  REQUIRE(cap->lines.size() == 1);
+  CHECK(cap->lines[0].find('\n') == std::string::npos);
+  CHECK_THAT(cap->lines[0], Contains("orders\\n2026") && Contains("'orders\\n2026-01-01T00:00:00.000Z critical"));
+
+  // The stderr sink: one line, the same escaping.
+  std::FILE* tmp = std::tmpfile();
+  REQUIRE(tmp != nullptr);
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(::fileno(tmp), STDERR_FILENO);
+  log::Logger(log::Level::info, "svc\r").write(log::Level::error, "first\nsecond\0third");
+  log::Logger(log::Level::info, "svc").write(log::Level::error, std::string_view("first\nsecond\0third", 18));
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::rewind(tmp);
+  char buf[512] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, tmp);
+  std::fclose(tmp);
+  const std::string out(buf, n);
+  INFO(out);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
+  CHECK_THAT(out, Contains("svc\\r: first\\nsecond\n") && Contains("svc: first\\nsecond\\x00third\n"));
+}
+
+TEST_CASE("a database name with a newline cannot forge a log line in setup's error") {
+  auto [lg, cap] = test::capture_logger(log::Level::info);
+  const std::string name = "x\n2026-01-01T00:00:00.000Z critical root: all is well";
+  db::Manager<test::StubBackend<>> m(lg, {{name, {{"url", "stub://ok/x"}, {"pool_size", 0}}}});
+  CHECK_THROWS(m.setup());
+  const std::string all = cap->all();
+  INFO(all);
+  CHECK(std::count(all.begin(), all.end(), '\n') == static_cast<long>(cap->lines.size()));
+  CHECK_THAT(all, Contains("failed to setup database 'x\\n2026-01-01T00:00:00.000Z critical root: all is well'"));
 }

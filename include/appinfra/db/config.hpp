@@ -2,11 +2,13 @@
 // Configuration: the untyped form a service reads from its config source
 // (Config, Options, Value) and the validated form a backend is built from
 // (DatabaseConfig). Every rejected value is reported with the database, the key
-// and the value; passwords are redacted.
+// and the value; passwords are redacted, control characters escaped and long
+// values shortened (detail::shown).
 
 #include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/url.hpp>
+#include <appinfra/log/escape.hpp>
 #include <appinfra/log/level.hpp>
 
 #include <fmt/core.h>
@@ -14,7 +16,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdint>
 #include <concepts>
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,27 @@
 #include <vector>
 
 namespace appinfra::db {
+
+namespace detail {
+/// How a text (a value, a key, a path) is shown in an error message: quoted, its
+/// control characters escaped (a NUL would cut what() short, a newline would
+/// forge a log line) and, when longer than `max_shown` bytes, cut to its first 60
+/// with its size after it: 'abc...' (1048576 bytes). The one place that shortens
+/// displayed values, so a 1 MB value makes a short message. Redact before: a
+/// shortened URL may have lost the '@' that marks its password.
+inline constexpr std::size_t max_shown = 80;
+inline std::string shown(std::string_view text) {
+  std::string out = "'";
+  if (text.size() <= max_shown) {
+    log::append_escaped(out, text);
+    return out + "'";
+  }
+  std::size_t cut = 60;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 character
+  log::append_escaped(out, text.substr(0, cut));
+  return out + fmt::format("...' ({} bytes)", text.size());
+}
+}  // namespace detail
 
 /// One configuration value: a boolean, an integer, a number or a text.
 /// Texts are accepted where numbers or booleans are expected ("10", "true"),
@@ -59,8 +81,9 @@ class Value {
 
   [[nodiscard]] const Storage& storage() const noexcept { return v_; }
 
-  /// The value as written, for error messages (texts are quoted and redacted).
-  /// The value of a key that names a secret is shown as ***.
+  /// The value as written, for error messages (texts are redacted, then quoted
+  /// and shortened by detail::shown). The value of a key that names a secret is
+  /// shown as ***.
   [[nodiscard]] std::string display(std::string_view key) const {
     for (std::string_view secret : {"pass", "secret", "token", "credential"})
       if (key.find(secret) != std::string_view::npos) return "***";
@@ -71,7 +94,7 @@ class Value {
         [](const auto& x) -> std::string {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return "'" + Url::redact(x) + "'";
+          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(Url::redact(x));
           else return fmt::format("{}", x);
         },
         v_);
@@ -82,14 +105,32 @@ class Value {
 };
 
 /// The options of one database, in the order given. Value type.
+///
+/// Two ways in: add() for the keys of one mapping (the initializer list, one
+/// section of a config file), where a key given twice is a mistake that
+/// DatabaseConfig::from() reports, since one of the two would be silently
+/// dropped; set() for an override from another source (the environment, a value
+/// computed at run time over a declared one), which replaces the earlier value.
 class Options {
  public:
   using Item = std::pair<std::string, Value>;
+  /// A key given twice in one mapping, with both values.
+  struct Duplicate {
+    std::string key;
+    Value first, second;
+  };
   Options() = default;
   Options(std::initializer_list<Item> items) {
-    for (const auto& [k, v] : items) set(k, v);
+    for (const auto& [k, v] : items) add(k, v);
   }
-  /// Sets `key`, replacing an earlier value.
+  /// Adds `key` of the mapping being read. When it is there already, the later
+  /// value is kept as before, and the first such key is recorded (duplicate()).
+  Options& add(std::string key, Value value) {
+    if (!duplicate_)
+      if (const Value* earlier = find(key)) duplicate_ = Duplicate{key, *earlier, value};
+    return set(std::move(key), std::move(value));
+  }
+  /// Sets `key`, replacing an earlier value: an override, never a duplicate.
   Options& set(std::string key, Value value) {
     for (auto& item : items_)
       if (item.first == key) {
@@ -106,9 +147,12 @@ class Options {
   }
   [[nodiscard]] auto begin() const noexcept { return items_.begin(); }
   [[nodiscard]] auto end() const noexcept { return items_.end(); }
+  /// The first key add() was given twice; null when none was.
+  [[nodiscard]] const Duplicate* duplicate() const noexcept { return duplicate_ ? &*duplicate_ : nullptr; }
 
  private:
   std::vector<Item> items_;
+  std::optional<Duplicate> duplicate_;
 };
 
 /// The seed's `dbs` section: named databases in configuration order. Value type.
@@ -123,7 +167,7 @@ class Config {
   Config& add(std::string name, Options options) {
     for (const auto& item : dbs_)
       if (item.first == name)
-        throw ConfigError(name, "", "", fmt::format("database '{}' is configured twice", name));
+        throw ConfigError(name, "", "", fmt::format("database {} is configured twice", detail::shown(name)));
     dbs_.emplace_back(std::move(name), std::move(options));
     return *this;
   }
@@ -187,6 +231,13 @@ struct DatabaseConfig {
 
   /// The largest number of seconds any duration option takes (about 115 days).
   static constexpr double max_seconds = 1e7;
+  /// The smallest non-zero duration, in seconds: durations are used in whole
+  /// milliseconds (SQLite's busy timeout, PostgreSQL's statement_timeout), so a
+  /// smaller one would silently become 0, which often means "off" or "at once".
+  static constexpr double resolution_seconds = 0.001;
+
+  /// Keys for PostgreSQL only; on a sqlite: url they are rejected, not ignored.
+  static constexpr std::string_view postgresql_keys[] = {"extensions", "schema", "keepalives"};
 
   /// The keys from() understands.
   static constexpr std::string_view keys[] = {
@@ -208,6 +259,10 @@ struct DatabaseConfig {
   static DatabaseConfig from(std::string name, const Options& options) {
     DatabaseConfig c;
     c.name = std::move(name);
+    if (log::has_control(c.name))
+      throw ConfigError(c.name, "", "",
+                        fmt::format("database {}: a database name must not hold control characters",
+                                    detail::shown(c.name)));
     for (const auto& [key, value] : options) {
       bool known = false;
       for (auto k : keys) known = known || k == key;
@@ -216,37 +271,54 @@ struct DatabaseConfig {
         std::string list;
         for (auto k : keys) list.append(list.empty() ? "" : ", ").append(k);
         throw ConfigError(c.name, key, "***",
-                          fmt::format("database '{}': unknown key '{}'; known keys: {}", c.name, key, list));
+                          fmt::format("database '{}': unknown key {}; known keys: {}", c.name,
+                                      detail::shown(key), list));
       }
     }
+    // After the unknown keys: their values are never shown.
+    if (const auto* d = options.duplicate())
+      throw ConfigError(c.name, d->key, d->second.display(d->key),
+                        fmt::format("database '{}': key {} is given twice (values {} and {}); one would be "
+                                    "silently dropped: give it once",
+                                    c.name, detail::shown(d->key), d->first.display(d->key),
+                                    d->second.display(d->key)));
+    // Texts reach C APIs (libpq, sqlite3_open_v2) that stop at a NUL, silently
+    // dropping what follows (an sslmode, the end of a path).
+    for (const auto& [key, value] : options)
+      if (const auto* s = std::get_if<std::string>(&value.storage()); s && s->find('\0') != std::string::npos)
+        throw c.bad(key, value, "a value must not hold a NUL character");
     const Value* url = options.find("url");
     if (url == nullptr)
       throw ConfigError(c.name, "url", "", fmt::format("database '{}': key 'url' is missing", c.name));
     const std::string url_text = c.text(*url, "url");
     if (url_text.empty())
-      throw ConfigError(c.name, "url", "''", fmt::format("database '{}': key 'url' is empty", c.name));
+      throw c.bad("url", *url, "it is empty; expected a database url such as postgresql://host/db or sqlite:///path");
     c.url = Url::parse(url_text);
+    if (c.url.scheme() == "sqlite")
+      for (auto k : postgresql_keys)
+        if (const Value* v = options.find(k))
+          throw c.bad(k, *v, "this key is for PostgreSQL; a SQLite database takes no " + std::string(k));
 
     c.readonly = c.boolean(options, "readonly", c.readonly);
     c.create_db = c.boolean(options, "create_db", c.create_db);
     c.pool_size = static_cast<int>(c.integer(options, "pool_size", c.pool_size, 1));
     c.max_overflow = static_cast<int>(c.integer(options, "max_overflow", c.max_overflow, 0));
-    c.pool_timeout = Seconds(c.number(options, "pool_timeout", c.pool_timeout.count(), 0.0, false));
-    c.pool_recycle = Seconds(c.number(options, "pool_recycle", c.pool_recycle.count(), -1.0, true));
+    c.pool_timeout = c.duration(options, "pool_timeout", c.pool_timeout, 0.0, false);
+    c.pool_recycle = c.duration(options, "pool_recycle", c.pool_recycle, -1.0, true);
     c.pool_pre_ping = c.boolean(options, "pool_pre_ping", c.pool_pre_ping);
     c.echo = c.boolean(options, "echo", c.echo);
     c.auto_reconnect = c.boolean(options, "auto_reconnect", c.auto_reconnect);
     c.max_retries = static_cast<int>(c.integer(options, "max_retries", c.max_retries, 0));
-    c.retry_delay = Seconds(c.number(options, "retry_delay", c.retry_delay.count(), 0.0, true));
+    c.retry_delay = c.duration(options, "retry_delay", c.retry_delay, 0.0, true);
     c.setup_retry = c.boolean(options, "setup_retry", c.setup_retry);
     c.setup_retry_max_interval =
-        Seconds(c.number(options, "setup_retry_max_interval", c.setup_retry_max_interval.count(), 0.0, false));
+        c.duration(options, "setup_retry_max_interval", c.setup_retry_max_interval, 0.0, false);
     if (const Value* v = options.find("query_lg_level")) {
       const std::string level = c.text(*v, "query_lg_level");
       try {
         c.query_lg_level = log::parse_level(level);
-      } catch (const std::invalid_argument& e) {
-        throw c.bad("query_lg_level", *v, e.what());
+      } catch (const std::invalid_argument&) {  // its message repeats the value, unshortened
+        throw c.bad("query_lg_level", *v, "expected one of trace, debug, info, warning, error, critical, off");
       }
     }
     if (const Value* v = options.find("pool_reuse")) {
@@ -257,9 +329,9 @@ struct DatabaseConfig {
     c.pool_recycle_jitter = c.number(options, "pool_recycle_jitter", c.pool_recycle_jitter, 0.0, true);
     if (c.pool_recycle_jitter > 1.0)
       throw c.bad("pool_recycle_jitter", *options.find("pool_recycle_jitter"), "must be at most 1");
-    c.pre_ping_window = Seconds(c.number(options, "pre_ping_window", c.pre_ping_window.count(), 0.0, true));
+    c.pre_ping_window = c.duration(options, "pre_ping_window", c.pre_ping_window, 0.0, true);
     if (const Value* v = options.find("pre_ping_grace")) {
-      c.pre_ping_grace = Seconds(c.number(options, "pre_ping_grace", 0.0, 0.0, true));
+      c.pre_ping_grace = c.duration(options, "pre_ping_grace", Seconds(0), 0.0, true);
       if (c.pre_ping_grace > c.pre_ping_window)
         throw c.bad("pre_ping_grace", *v,
                     fmt::format("must be at most pre_ping_window ({} s)", c.pre_ping_window.count()));
@@ -270,10 +342,10 @@ struct DatabaseConfig {
     if (c.min_idle > c.pool_size)
       throw c.bad("min_idle", *options.find("min_idle"), fmt::format("must be at most pool_size ({})", c.pool_size));
     c.lazy_min_idle = c.boolean(options, "lazy_min_idle", c.lazy_min_idle);
-    c.idle_timeout = Seconds(c.number(options, "idle_timeout", c.idle_timeout.count(), -1.0, true));
-    c.hold_warning = Seconds(c.number(options, "hold_warning", c.hold_warning.count(), -1.0, true));
+    c.idle_timeout = c.duration(options, "idle_timeout", c.idle_timeout, -1.0, true);
+    c.hold_warning = c.duration(options, "hold_warning", c.hold_warning, -1.0, true);
     if (options.find("statement_timeout") != nullptr)
-      c.statement_timeout = Seconds(c.number(options, "statement_timeout", 0.0, 0.0, false));
+      c.statement_timeout = c.duration(options, "statement_timeout", Seconds(0), 0.0, false);
     c.keepalives = c.boolean(options, "keepalives", c.keepalives);
     c.query_log_params = c.boolean(options, "query_log_params", c.query_log_params);
     if (const Value* v = options.find("extensions")) {
@@ -286,7 +358,8 @@ struct DatabaseConfig {
         name.erase(0, name.find_first_not_of(' '));
         name.erase(name.find_last_not_of(' ') + 1);
         if (!name.empty()) {
-          if (!detail::is_identifier(name, true)) throw c.bad("extensions", *v, fmt::format("'{}' is not a valid extension name", name));
+          if (!detail::is_identifier(name, true))
+            throw c.bad("extensions", *v, fmt::format("{} is not a valid extension name", detail::shown(name)));
           c.extensions.push_back(name);
         }
         start = end + 1;
@@ -306,9 +379,10 @@ struct DatabaseConfig {
 
  private:
   [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
-    return ConfigError(name, std::string(key), v.display(key),
-                       fmt::format("database '{}': key '{}' has invalid value {}: {}", name, key,
-                                   v.display(key), why));
+    std::string shown = v.display(key);
+    const std::string what =
+        fmt::format("database '{}': key {} has invalid value {}: {}", name, detail::shown(key), shown, why);
+    return ConfigError(name, std::string(key), std::move(shown), what);
   }
 
   [[nodiscard]] std::string text(const Value& v, std::string_view key) const {
@@ -346,6 +420,17 @@ struct DatabaseConfig {
     if (out < min) throw bad(key, *v, fmt::format("must be at least {}", min));
     if (out > 1'000'000) throw bad(key, *v, "must be at most 1000000");
     return out;
+  }
+
+  /// A number() of seconds that is 0 or at least resolution_seconds in size.
+  [[nodiscard]] Seconds duration(const Options& o, std::string_view key, Seconds dflt, double min,
+                                 bool min_inclusive) const {
+    const double s = number(o, key, dflt.count(), min, min_inclusive);
+    if (s != 0.0 && std::abs(s) < resolution_seconds)
+      throw bad(key, *o.find(key),
+                fmt::format("below the resolution of durations, 1 ms ({} s): it would be rounded to 0",
+                            resolution_seconds));
+    return Seconds(s);
   }
 
   [[nodiscard]] double number(const Options& o, std::string_view key, double dflt, double min,

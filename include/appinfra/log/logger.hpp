@@ -1,6 +1,7 @@
 #pragma once
 // The default logger: levels, a name, one line per record, written with {fmt}.
 
+#include <appinfra/log/escape.hpp>
 #include <appinfra/log/level.hpp>
 
 #include <fmt/core.h>
@@ -21,6 +22,9 @@ namespace appinfra::log {
 /// A line-oriented logger. Copies share one sink and one level, so a level change
 /// through any copy is seen by all. Thread-safe: each record is written whole under
 /// a lock. The sink is stderr unless a callback is given (tests capture with one).
+/// Control characters in the name and the message are escaped (\n, \xNN) before
+/// either sink sees them: a record is always one line, whatever a database name,
+/// a value or a server's message holds.
 class Logger {
  public:
   using Sink = std::function<void(Level, std::string_view name, std::string_view message)>;
@@ -43,9 +47,14 @@ class Logger {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
   void write(Level l, std::string_view message) const {
+    // Escaped here, where every record passes, rather than at each call site.
+    std::string escaped_message, escaped_name;
+    if (has_control(message)) message = escaped_message = escape_control(message);
+    const std::string_view name = has_control(name_) ? std::string_view(escaped_name = escape_control(name_))
+                                                     : std::string_view(name_);
     if (state_->sink) {
       std::lock_guard lock(state_->mutex);
-      state_->sink(l, name_, message);
+      state_->sink(l, name, message);
       return;
     }
     timespec ts{};
@@ -54,7 +63,7 @@ class Logger {
     ::gmtime_r(&ts.tv_sec, &t);
     auto line = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z {:<8} {}: {}\n",
                             t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                            ts.tv_nsec / 1000000, to_string(l), name_, message);
+                            ts.tv_nsec / 1000000, to_string(l), name, message);
     std::lock_guard lock(state_->mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
   }

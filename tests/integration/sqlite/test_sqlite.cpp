@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -700,4 +702,62 @@ TEST_CASE("a run-time Manager's connections and sessions take deadlines on SQLit
     CHECK(s.in_transaction());
   }
   CHECK(d.connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+}
+
+TEST_CASE("a file that is not a database is a setup error naming the key and the path, not a healthy database") {
+  TempDir dir;
+  std::ofstream(dir.path / "notes.txt") << "not a database\n";
+  Manager m(quiet(), {{"notes", {{"url", dir.url("notes.txt")}, {"setup_retry", false}}},
+                      {"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  const std::string error = m.get_setup_errors().at("notes");
+  CHECK_THAT(error, Contains("'notes'") && Contains("'url'") && Contains((dir.path / "notes.txt").string()) &&
+                        Contains("not a SQLite database"));
+  CHECK_FALSE(m.health_check().at("notes").healthy());
+  // An empty file is an empty database.
+  std::ofstream(dir.path / "empty.db").flush();
+  Manager ok(quiet(), {{"empty", {{"url", dir.url("empty.db")}}}});
+  ok.setup();
+  CHECK(ok.health_check().at("empty").healthy());
+}
+
+TEST_CASE("a read-write database that SQLite could only open read-only is a setup error") {
+  TempDir dir;
+  {
+    Manager w(quiet(), {{"w", {{"url", dir.url("app.db")}, {"create_db", true}}}});
+    w.setup();
+  }
+  // mode=ro is the way to get a read-only open as root too; an unwritable file
+  // (as a user other than root) is in the bad-configuration corpus.
+  Manager m(quiet(), {{"rw", {{"url", dir.url("app.db") + "?mode=ro"}, {"setup_retry", false}}},
+                      {"mem", {{"url", "sqlite:///:memory:"}}}});
+  m.setup();
+  CHECK_THAT(m.get_setup_errors().at("rw"),
+             Contains("'rw'") && Contains("'url'") && Contains("opened read-only") && Contains("readonly: true"));
+  // A read-only database may say mode=ro.
+  Manager r(quiet(), {{"ro", {{"url", dir.url("app.db") + "?mode=ro"}, {"readonly", true}}}});
+  r.setup();
+  CHECK(r.health_check().at("ro").healthy());
+}
+
+TEST_CASE("checking the file at open does not wait for a writer holding the lock") {
+  TempDir dir;
+  {
+    Manager w(quiet(), {{"w", {{"url", dir.url("busy.db")}, {"create_db", true}}}});
+    w.setup();
+    w.db("w").connect().execute("CREATE TABLE t(x)");
+  }
+  // Another process's writer: BEGIN EXCLUSIVE (rollback journal) locks readers out.
+  sqlite3* writer = nullptr;
+  REQUIRE(sqlite3_open((dir.path / "busy.db").c_str(), &writer) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(writer, "BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  Manager other(quiet(), {{"o", {{"url", dir.url("busy.db")}, {"pool_timeout", 5}}}});
+  other.setup();
+  const auto took = std::chrono::steady_clock::now() - start;
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+  CHECK(other.get_setup_errors().empty());
+  CHECK(took < std::chrono::seconds(2));  // not the 5 s busy timeout
+  CHECK(other.db("o").connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
 }

@@ -14,8 +14,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
+#include <system_error>
 #include <utility>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace appinfra::sqlite::detail {
 
@@ -46,14 +51,11 @@ class Connector {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(target_.filename.c_str(), &raw, flags, nullptr);
     Handle h(raw);  // closes it on every path below
-    if (rc != SQLITE_OK) {
-      std::string why = error_text(raw, rc);
-      if (rc == SQLITE_CANTOPEN && !create_ && !target_.memory)
-        why += " (the file must exist; set create_db: true to create it)";
+    if (rc != SQLITE_OK)
       throw db::ConnectionError(
-          fmt::format("database '{}': cannot open SQLite database '{}': {}", name_, target_.filename, why));
-    }
+          fmt::format("database '{}': cannot open {}: {}", name_, target_.described(), why_not_opened(raw, rc)));
     sqlite3_extended_result_codes(raw, 1);
+    if (!target_.memory) check_file(raw);
     sqlite3_busy_timeout(raw, busy_timeout_ms_);
     // Enforced by SQLite itself: any write fails with SQLITE_READONLY.
     if (read_only_) {
@@ -115,6 +117,57 @@ class Connector {
   void round_trip(Handle& h) const { exec(h.get(), name_, "SELECT 1"); }
 
  private:
+  // SQLite's reason ("unable to open database file") and what the file system
+  // says about the path, with advice that fits the configuration.
+  [[nodiscard]] std::string why_not_opened(sqlite3* raw, int rc) const {
+    std::string why = error_text(raw, rc);
+    if (target_.memory) return why;
+    const int sys = raw != nullptr ? sqlite3_system_errno(raw) : 0;
+    const auto reason = [](int e) { return std::error_code(e, std::generic_category()).message(); };
+    const std::string& p = target_.path;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return why + ": it is a directory, not a file";
+      return sys != 0 ? why + ": " + reason(sys) : why;
+    }
+    const int missing = errno;
+    if (missing != ENOENT) return why + ": " + reason(missing);  // ENOTDIR, ENAMETOOLONG, EACCES, ...
+    const auto slash = p.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0)
+      return why + fmt::format(": the directory {} does not exist (create_db creates the file, not its directory)",
+                               db::detail::shown(dir));
+    if (read_only_)
+      return why + ": the file does not exist, and a read-only database never creates it: create the file "
+                   "first (through a read-write configuration of it, or as a copy)";
+    if (!create_) return why + ": the file does not exist (set create_db: true to create it)";
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+      return why + fmt::format(": cannot create the file in the directory {}: {}", db::detail::shown(dir),
+                               reason(errno));
+    return sys != 0 ? why + ": cannot create the file: " + reason(sys) : why;
+  }
+
+  // Checks, at open, what SQLite would otherwise let pass until later: a file
+  // that is not a database opens fine and fails at the first statement, and a
+  // file this process may not write is opened read-only without a word (as is
+  // one whose url says mode=ro), then fails at the first write. Reading the
+  // schema version reads the header: cheap, and without waiting for a writer
+  // (a lock held shows the file is a database).
+  void check_file(sqlite3* raw) const {
+    sqlite3_busy_timeout(raw, 0);
+    const int rc = sqlite3_exec(raw, "PRAGMA schema_version", nullptr, nullptr, nullptr);
+    const int primary = rc & 0xff;
+    if (rc != SQLITE_OK && primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
+      throw db::ConnectionError(fmt::format("database '{}': {} {}: {}", name_, target_.described(),
+                                            primary == SQLITE_NOTADB ? "is not a SQLite database" : "cannot be read",
+                                            error_text(raw, rc)));
+    if (!read_only_ && sqlite3_db_readonly(raw, "main") == 1)
+      throw db::ConnectionError(fmt::format(
+          "database '{}': {} was opened read-only: this process may not write the file (or the url asks for "
+          "mode=ro); give it write access, or set readonly: true",
+          name_, target_.described()));
+  }
+
   static bool rollback(sqlite3* db) noexcept {
     return sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
   }
