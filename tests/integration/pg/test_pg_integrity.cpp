@@ -324,3 +324,23 @@ TEST_CASE("a checkout waits no longer than the caller's deadline") {
   CHECK(waited >= std::chrono::milliseconds(150));
   CHECK(waited < std::chrono::milliseconds(300));
 }
+
+TEST_CASE("permission denied carries its SQLSTATE, which libpqxx 6 drops") {
+  pg::PG<> admin(quiet(), db::DatabaseConfig::from("admin", {{"url", test::pg_url()}}));
+  const std::string role = test::unique_name("np_role");
+  const std::string t = test::unique_name("np_table");
+  admin.connect().execute("CREATE TABLE " + t + " (x int)");
+  admin.connect().execute("CREATE ROLE " + role + " LOGIN PASSWORD 'np_pw_123'");
+  auto u = db::Url::parse(test::pg_url());
+  pg::PG<> db(quiet(), db::DatabaseConfig::from("noperm", {{"url", "postgresql://" + role + ":np_pw_123@" + u.host() + "/" + u.path()}}));
+  try {
+    db.connect().execute("SELECT * FROM " + t);
+    FAIL("read a table without the privilege");
+  } catch (const db::QueryError& e) {
+    CHECK(e.sqlstate() == "42501");
+    CHECK_THAT(e.what(), Contains("SQLSTATE 42501"));
+  }
+  db.close();
+  admin.connect().execute("DROP TABLE " + t);
+  admin.connect().execute("DROP ROLE " + role);
+}

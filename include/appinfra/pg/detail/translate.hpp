@@ -7,6 +7,7 @@
 #include <appinfra/db/url.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
 #include <appinfra/pg/detail/server_message.hpp>
+#include <appinfra/pg/detail/sqlstate.hpp>
 
 #include <fmt/core.h>
 #include <pqxx/except>
@@ -112,7 +113,11 @@ inline bool still_open(const PgConn* conn) noexcept {
                     e.what()),
         "08007", "");
   } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
+    // libpqxx 6.4 drops some SQLSTATEs (insufficient_privilege has none): its
+    // class, or the server's wording, gives it back.
+    std::string state = e.sqlstate();
+    if (state.empty() && dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr) state = "42501";
+    if (state.empty()) state = sqlstate_from_message(e.what());
     // A protocol violation answered on a connection that is still open is a misuse
     // of the API (fewer parameters than placeholders: "bind message supplies 1
     // parameters, but prepared statement requires 2"); the connection stays.
