@@ -76,7 +76,7 @@ TEST_CASE("passwords holding '?', '#', ':' or a space are read as libpq reads th
 }
 
 TEST_CASE("an unencoded '/' or '@' in the password, a bad escape or a NUL is a problem that never quotes the password") {
-  for (const std::string url :
+  for (const std::string& url :
        {std::string("postgresql://app:pa/ss1234@h/db"), std::string("postgresql://app:pa@ss1234@h/db"),
         std::string("postgresql://app:pass1234%zz@h/db"),
         std::string("postgresql://app:pass1234@h/db\0?sslmode=require", 48),

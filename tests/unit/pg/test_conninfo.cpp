@@ -141,7 +141,7 @@ TEST_CASE("the text handed to libpq reads back as the url, with connect_timeout 
     INFO(pw);
     std::string enc;
     for (unsigned char c : pw) enc += fmt::format("%{:02X}", c);
-    for (const std::string url : {"postgresql://app:" + enc + "@h1:5,h2/app?target_session_attrs=read-write",
+    for (const std::string& url : {"postgresql://app:" + enc + "@h1:5,h2/app?target_session_attrs=read-write",
                                   "POSTGRES://app@h1:5,h2/app?target_session_attrs=read-write&password=" + enc,
                                   "host=h1,h2 port=5, dbname=app user=app target_session_attrs=read-write password=" +
                                       pg::detail::conninfo_quote(pw)}) {
