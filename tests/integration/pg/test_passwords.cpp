@@ -293,6 +293,21 @@ Outputs run_paths(std::size_t i, const Spelling& s) {
 TEST_CASE("no output of any failure path holds the password or a 6-character piece of it, in any spelling") {
   Fixture& f = fixture();
   std::set<std::string> sites;  // spelling + source
+  // Each path must really have been driven: (source prefix, text it must show at least once).
+  std::map<std::pair<std::string, std::string>, bool> driven = {
+      {{"wrong-password/get_setup_errors", "password authentication failed"}, false},
+      {{"unreachable/health_check", "cannot connect"}, false},
+      {{"missing-database/db", "does not exist"}, false},
+      {{"create_db/get_setup_errors", "create_db: cannot create database"}, false},
+      {{"right-password/log", "connected to"}, false},
+      {{"right-password/log", "SELECT $pwtag$***$pwtag$"}, false},
+      {{"failing-query", "SQLSTATE 22P02"}, false},
+      {{"pool-unreachable", "unreachable"}, false},
+      {{"pool-unreachable/health_check", "unreachable"}, false},
+      {{"no-scheme/get_setup_errors", "unknown database type"}, false},
+      {{"kv-wrong-password/open", "password authentication failed"}, false},
+      {{"kv-create_db", "create_db: cannot create database"}, false},
+      {{"url-raw", "key 'url' is not a connection string libpq reads as written"}, false}};
   std::size_t outputs = 0, whole = 0;
   std::map<std::string, std::string> example;
   // The passwords in three threads: most of the time goes to waiting for the
@@ -318,6 +333,9 @@ TEST_CASE("no output of any failure path holds the password or a 6-character pie
       }
       for (const auto& [source, text] : out.items) {
         ++outputs;
+        for (auto& [what, seen] : driven)
+          if ((source.rfind(what.first, 0) == 0 || s.name == what.first) && text.find(what.second) != std::string::npos)
+            seen = true;
         if (!leaks(text, f.passwords[i])) continue;
         const std::string site = s.name + " " + source;
         if (text.find(f.passwords[i]) != std::string::npos) ++whole;
@@ -329,4 +347,8 @@ TEST_CASE("no output of any failure path holds the password or a 6-character pie
   std::printf("password-leaks: %zu sites in %zu outputs (%zu outputs with a whole password), %zu passwords x 7 spellings x every path\n",
               sites.size(), outputs, whole, f.passwords.size());
   CHECK(sites.empty());
+  for (const auto& [what, seen] : driven) {
+    INFO("a " << what.first << " output shows \"" << what.second << "\"");
+    CHECK(seen);
+  }
 }
