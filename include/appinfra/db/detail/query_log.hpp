@@ -3,6 +3,7 @@
 
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/redact.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -32,12 +33,18 @@ inline std::string normalize_sql(std::string_view sql) {
 }
 
 /// Times a statement and logs it at the configured level; when that level is
-/// off (the default) it reads no clock and formats nothing.
+/// off (the default) it reads no clock and formats nothing. The line is redacted
+/// as the database's errors are (`redact`: its passwords, in the statement text,
+/// the parameters and the error alike).
 template <Logger L>
 class QueryLog {
  public:
-  QueryLog(L logger, std::string database, log::Level level, bool show_params = false)
-      : logger_(std::move(logger)), database_(std::move(database)), level_(level), show_params_(show_params) {}
+  QueryLog(L logger, std::string database, log::Level level, bool show_params = false, Redactor redact = {})
+      : logger_(std::move(logger)),
+        database_(std::move(database)),
+        level_(level),
+        show_params_(show_params),
+        redact_(std::move(redact)) {}
 
   [[nodiscard]] bool active() const noexcept { return level_ != log::Level::off && logger_.enabled(level_); }
 
@@ -66,13 +73,13 @@ class QueryLog {
     try {
       decltype(auto) r = std::forward<F>(f)();
       const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      detail::log(logger_, level_, "[{}] {:.3f} ms, {} rows, {} affected: {}{}", database_, ms.count(),
-                  r.size(), r.affected_rows(), normalize_sql(sql), params());
+      detail::log(logger_, level_, "[{}] {:.3f} ms, {} rows, {} affected: {}", database_, ms.count(), r.size(),
+                  r.affected_rows(), redacted(normalize_sql(sql) + params()));
       return r;
     } catch (const std::exception& e) {
       const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      detail::log(logger_, level_, "[{}] {:.3f} ms, failed: {}{}: {}", database_, ms.count(),
-                  normalize_sql(sql), params(), e.what());
+      detail::log(logger_, level_, "[{}] {:.3f} ms, failed: {}", database_, ms.count(),
+                  redacted(normalize_sql(sql) + params() + ": " + e.what()));
       throw;
     }
   }
@@ -86,10 +93,13 @@ class QueryLog {
     else return fmt::format("'{}'", std::string_view(v));
   }
 
+  std::string redacted(std::string text) const { return redact_.empty() ? text : redact_(text); }
+
   L logger_;
   std::string database_;
   log::Level level_;
   bool show_params_;
+  Redactor redact_;
 };
 
 }  // namespace appinfra::db::detail

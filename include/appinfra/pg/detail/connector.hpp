@@ -31,30 +31,32 @@ class Connector {
  public:
   using connection_type = PgConn;
 
+  /// Throws ConfigError (key 'url') for a url libpq would reject or misread
+  /// (db::Url::problem(): an unencoded '@' or '/' in the password, a NUL, a bad
+  /// percent escape, an unknown parameter), without quoting it.
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
-      : name_(c.name),
-        password_(percent_decode(c.url.password())),
+      : name_(checked(c)),
+        redact_(c.url),
         conninfo_(conninfo(c)),
         target_(c.url.redacted()),
-        url_(c.url),
+        config_(c),
         read_only_(read_only),
         setup_sql_(session_setup(c, read_only)),
         reset_sql_(session_reset(c, read_only)),
         logger_(logger),
-        query_log_(logger, c.name, c.query_log_level(), c.query_log_params) {
+        query_log_(logger, c.name, c.query_log_level(), c.query_log_params, redact_) {
     if (c.create_db) ensure_database();
   }
 
   [[nodiscard]] bool read_only() const noexcept { return read_only_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] const std::string& password() const noexcept { return password_; }
   [[nodiscard]] const L& logger() const noexcept { return logger_; }
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
-  [[nodiscard]] ErrorContext errors() const noexcept { return {name_, password_, read_only_}; }
+  [[nodiscard]] ErrorContext errors() const noexcept { return {name_, redact_, read_only_}; }
   [[nodiscard]] const PreparedRegistry& prepared() const noexcept { return prepared_; }
 
   /// Creates the database when it is missing (see detail::ensure_database).
-  void ensure_database() const { detail::ensure_database(logger_, name_, url_, password_); }
+  void ensure_database() const { detail::ensure_database(logger_, config_, redact_); }
 
   /// Registers a prepared statement for every connection of this database.
   void prepare(const std::string& name, const std::string& sql) { prepared_.add(name_, name, sql); }
@@ -76,7 +78,7 @@ class Connector {
     } catch (const pqxx::failure& e) {
       std::string state = sqlstate_of_goodbye(e.what());
       throw db::ConnectionError(
-          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), password_)),
+          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), redact_)),
           state.empty() ? "08001" : state);
     }
     if (server_read_only)
@@ -145,11 +147,20 @@ class Connector {
   }
 
  private:
+  static const std::string& checked(const db::DatabaseConfig& c) {
+    if (const std::string why = c.url.problem(); !why.empty())
+      throw db::ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
+                            fmt::format("database '{}': key 'url' is not a connection string libpq reads as written: "
+                                        "{} (url '{}')",
+                                        c.name, why, c.url.redacted()));
+    return c.name;
+  }
+
   std::string name_;
-  std::string password_;
+  db::detail::Redactor redact_;
   std::string conninfo_;
   std::string target_;
-  db::Url url_;
+  db::DatabaseConfig config_;
   bool read_only_;
   std::string setup_sql_;
   std::string reset_sql_;

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace appinfra::pg::detail {
 
@@ -37,23 +39,49 @@ inline std::string percent_decode(std::string_view s) {
 /// default_transaction_read_only on.
 inline constexpr const char* role_sql = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
 
-/// The url as given, plus what it does not say: connect_timeout (without it libpq
-/// waits for an unreachable host as long as TCP does) and TCP keepalives (a dead
-/// peer is noticed in about two minutes, not hours). Multi-host lists and
-/// target_session_attrs pass through to libpq untouched.
-inline std::string conninfo(const db::DatabaseConfig& c) {
-  std::string text = c.url.text();
-  const auto add = [&](std::string_view key, const std::string& value) {
-    if (text.find(std::string(key) + "=") != std::string::npos) return;
-    text += (text.find('?') == std::string::npos ? "?" : "&") + std::string(key) + "=" + value;
-  };
-  add("connect_timeout", std::to_string(std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())))));
-  if (c.keepalives) {
-    add("keepalives", "1");
-    add("keepalives_idle", "60");
-    add("keepalives_interval", "10");
-    add("keepalives_count", "6");
+/// A value quoted for a libpq key/value string: inside '...', a backslash
+/// escapes the next character.
+inline std::string conninfo_quote(std::string_view value) {
+  std::string out = "'";
+  for (char ch : value) {
+    if (ch == '\\' || ch == '\'') out += '\\';
+    out += ch;
   }
+  return out + "'";
+}
+
+/// The text libpq connects with: the url read as libpq reads it (a URL or a
+/// key/value string; db::detail::parse_conninfo), written again as a key/value
+/// string, so that nothing in a value (a '?' or a '=' in the password) can be taken
+/// for structure and an upper-case scheme works; plus what the url does not say:
+/// connect_timeout (without it libpq waits for an unreachable host as long as TCP
+/// does) and TCP keepalives (a dead peer is noticed in about two minutes, not
+/// hours). `dbname`, when given, replaces the database (create_db connects to
+/// `postgres`). Multi-host lists and target_session_attrs pass through untouched.
+/// A url libpq would reject is returned as written: the connector refuses it first.
+inline std::string conninfo(const db::DatabaseConfig& c, std::string_view dbname = {}) {
+  const auto* parse = c.url.libpq();
+  if (parse == nullptr || !parse->ok()) return c.url.text();
+  std::vector<std::pair<std::string, std::string>> params;  // the last value of each key, in first-seen order
+  const auto set = [&](std::string_view key, std::string value, bool replace) {
+    for (auto& [k, v] : params)
+      if (k == key) {
+        if (replace) v = std::move(value);
+        return;
+      }
+    params.emplace_back(std::string(key), std::move(value));
+  };
+  for (const auto& p : parse->params) set(p.key, p.value, true);
+  if (!dbname.empty()) set("dbname", std::string(dbname), true);
+  set("connect_timeout", std::to_string(std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())))), false);
+  if (c.keepalives) {
+    set("keepalives", "1", false);
+    set("keepalives_idle", "60", false);
+    set("keepalives_interval", "10", false);
+    set("keepalives_count", "6", false);
+  }
+  std::string text;
+  for (const auto& [k, v] : params) text += (text.empty() ? "" : " ") + k + "=" + conninfo_quote(v);
   return text;
 }
 

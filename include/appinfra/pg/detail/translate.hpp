@@ -3,6 +3,7 @@
 // server's reason recovered when libpqxx lost it.
 
 #include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/db/detail/redact.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/url.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
@@ -19,21 +20,24 @@
 
 namespace appinfra::pg::detail {
 
-/// Removes a password from a server or library message: URL credentials,
-/// password=... pairs, and the literal password itself.
-inline std::string scrub(std::string_view text, const std::string& password) {
-  std::string out = db::Url::redact(text);
-  if (password.size() >= 1)
-    for (std::size_t p = 0; (p = out.find(password, p)) != std::string::npos; p += 3)
-      out.replace(p, password.size(), "***");
+/// Removes a database's passwords from a server or library message (see
+/// db::detail::Redactor: the url, URL credentials, password=... pairs, and each
+/// password of at least 4 characters itself), and the trailing newline.
+inline std::string scrub(std::string_view text, const db::detail::Redactor& redact) {
+  std::string out = redact(text);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+/// The same, for a literal password only.
+inline std::string scrub(std::string_view text, const std::string& password) {
+  return scrub(text, db::detail::Redactor::of_password(password));
 }
 
 /// What an error message needs to know of the database.
 struct ErrorContext {
   const std::string& database;
-  const std::string& password;
+  const db::detail::Redactor& redact;
   bool read_only_db;
 };
 
@@ -70,7 +74,7 @@ inline bool still_open(const PgConn* conn) noexcept {
 /// Not a template, so that each statement path does not compile its own copy.
 [[gnu::cold]] inline std::exception_ptr translate_current(const ErrorContext& ctx, const PgConn* conn, bool& lost) {
   const auto message = [&](std::string_view what) {
-    return fmt::format("database '{}': {}", ctx.database, scrub(what, ctx.password));
+    return fmt::format("database '{}': {}", ctx.database, scrub(what, ctx.redact));
   };
   const auto query_error = [&](std::string_view what, const std::string& state, const std::string& query) {
     const db::Failure kind = db::classify(state);
@@ -79,7 +83,7 @@ inline bool still_open(const PgConn* conn) noexcept {
            kind == db::Failure::in_doubt || (kind == db::Failure::read_only && !ctx.read_only_db);
     return std::make_exception_ptr(db::QueryError(
         fmt::format("{} (SQLSTATE {}, {}){}{}", message(what), state, db::to_string(kind), query.empty() ? "" : " in: ",
-                    db::detail::normalize_sql(scrub(query, ctx.password))),
+                    db::detail::normalize_sql(scrub(query, ctx.redact))),
         state));
   };
   try {
@@ -96,7 +100,7 @@ inline bool still_open(const PgConn* conn) noexcept {
     const auto [state, text] = why_lost(conn, e.what());
     return std::make_exception_ptr(db::ConnectionError(
         fmt::format("database '{}': connection lost ({}, SQLSTATE {}): {}", ctx.database,
-                    db::to_string(db::classify(state)), state, scrub(text, ctx.password)),
+                    db::to_string(db::classify(state)), state, scrub(text, ctx.redact)),
         state));
   } catch (const pqxx::transaction_rollback& e) {
     // libpqxx 6 derives these from failure, not sql_error: they carry no SQLSTATE.
@@ -123,7 +127,7 @@ inline bool still_open(const PgConn* conn) noexcept {
     // parameters, but prepared statement requires 2"); the connection stays.
     if (state == "08P01" && still_open(conn))
       return std::make_exception_ptr(db::UsageError(fmt::format("{} in: {}", message(e.what()),
-                                                                db::detail::normalize_sql(scrub(e.query(), ctx.password)))));
+                                                                db::detail::normalize_sql(scrub(e.query(), ctx.redact)))));
     return query_error(e.what(), state, e.query());
   } catch (const pqxx::usage_error& e) {
     return std::make_exception_ptr(db::UsageError(message(e.what())));

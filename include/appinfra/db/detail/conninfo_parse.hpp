@@ -1,0 +1,346 @@
+#pragma once
+// libpq 15's reading of a connection string, without libpq: URIs
+// (postgresql:// and postgres://) and key/value strings (`host=h password='x'`),
+// rule for rule as fe-connect.c's conninfo_uri_parse_options and conninfo_parse,
+// with where each value is written in the text, so that a password can be redacted
+// wherever and however it is spelled. Tests hold it against PQconninfoParse.
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace appinfra::db::detail {
+
+/// libpq 15's connection keywords (PQconndefaults()).
+inline constexpr std::array<std::string_view, 36> libpq_keywords = {
+    "service",         "user",           "password",          "passfile",         "channel_binding",
+    "connect_timeout", "dbname",         "host",              "hostaddr",         "port",
+    "client_encoding", "options",        "application_name",  "fallback_application_name",
+    "keepalives",      "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "sslmode",         "sslcompression", "sslcert",           "sslkey",           "sslpassword",
+    "sslrootcert",     "sslcrl",         "sslcrldir",         "sslsni",           "requirepeer",
+    "ssl_min_protocol_version", "ssl_max_protocol_version", "gssencmode", "krbsrvname", "gsslib",
+    "replication",     "target_session_attrs"};
+
+/// Keywords whose values are secrets: never shown.
+constexpr bool is_secret_keyword(std::string_view key) noexcept { return key == "password" || key == "sslpassword"; }
+
+/// One value as libpq stores it, and where it is written in the text: [begin, end)
+/// of its raw spelling (percent-encoded, or inside the quotes of a key/value string).
+struct ConninfoParam {
+  std::string key;
+  std::string value;
+  std::size_t begin = 0, end = 0;
+};
+
+/// The result of parse_conninfo(). Parameters in the order written; a later one
+/// overrides an earlier one of the same key, as in libpq.
+struct ConninfoParse {
+  bool uri = false;                   ///< a URI (postgresql:// or postgres://, any case) rather than key/value
+  std::vector<ConninfoParam> params;
+  std::string error;                  ///< why libpq would reject the text; empty when it would not. Never a value.
+  /// Where in the text the parts of a URI are: after the scheme, after the user
+  /// info ('@'), the start of the query (npos without one).
+  std::size_t authority = 0, netloc = 0, query = std::string_view::npos;
+
+  [[nodiscard]] bool ok() const noexcept { return error.empty(); }
+  /// The value libpq would use for `key`, or nullptr.
+  [[nodiscard]] const ConninfoParam* find(std::string_view key) const noexcept {
+    const ConninfoParam* found = nullptr;
+    for (const auto& p : params)
+      if (p.key == key) found = &p;
+    return found;
+  }
+};
+
+/// The length of a URI prefix of `text` (as libpq's uri_prefix_length, but in any
+/// case: POSTGRESQL:// is a URI to us, and the text handed to libpq is rebuilt).
+inline std::size_t uri_prefix_length(std::string_view text) noexcept {
+  const auto starts = [&](std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      char c = text[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (starts("postgresql://")) return 13;
+  if (starts("postgres://")) return 11;
+  return 0;
+}
+
+namespace conninfo_detail {
+
+inline int hex(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// conninfo_uri_decode: %XX escapes; a bad one or %00 is an error.
+inline bool uri_decode(std::string_view s, std::string& out, std::string& error, std::string_view what) {
+  out.clear();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    const int hi = i + 1 < s.size() ? hex(s[i + 1]) : -1;
+    const int lo = hi >= 0 && i + 2 < s.size() ? hex(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      error = "invalid percent-encoded token in the " + std::string(what) + " (write '%' as %25)";
+      return false;
+    }
+    const int c = hi * 16 + lo;
+    if (c == 0) {
+      error = "forbidden value %00 in the " + std::string(what);
+      return false;
+    }
+    out += static_cast<char>(c);
+    i += 2;
+  }
+  return true;
+}
+
+inline bool known(std::string_view key) noexcept {
+  for (auto k : libpq_keywords)
+    if (k == key) return true;
+  return false;
+}
+
+// conninfo_storeval: requiressl=1|other becomes sslmode=require|prefer.
+inline void store(ConninfoParse& r, std::string key, std::string value, std::size_t begin, std::size_t end) {
+  if (key == "requiressl") {
+    value = !value.empty() && value[0] == '1' ? "require" : "prefer";
+    key = "sslmode";
+  }
+  r.params.push_back({std::move(key), std::move(value), begin, end});
+}
+
+// What a key is called in an error message: a known keyword as written; anything
+// else may be a mistyped secret, so not shown.
+inline std::string shown_key(std::string_view key) {
+  return known(key) || key == "requiressl" || key == "ssl" ? "'" + std::string(key) + "'" : "(not shown)";
+}
+
+inline void parse_uri(std::string_view t, ConninfoParse& r) {
+  r.uri = true;
+  const std::size_t start = uri_prefix_length(t);
+  r.authority = start;
+  std::size_t p = start;
+  while (p < t.size() && t[p] != '@' && t[p] != '/') ++p;
+  std::string decoded;
+  if (p < t.size() && t[p] == '@') {
+    const std::size_t at = p;
+    std::size_t e = start;
+    while (t[e] != ':' && t[e] != '@') ++e;
+    if (e > start) {
+      if (!uri_decode(t.substr(start, e - start), decoded, r.error, "user name")) return;
+      store(r, "user", decoded, start, e);
+    }
+    if (t[e] == ':' && at > e + 1) {
+      if (!uri_decode(t.substr(e + 1, at - e - 1), decoded, r.error, "password")) return;
+      store(r, "password", decoded, e + 1, at);
+    }
+    p = at + 1;
+  } else {
+    p = start;
+  }
+  r.netloc = p;
+  std::string hosts, ports;
+  const std::size_t hosts_begin = p;
+  char prev = '\0';
+  for (;;) {
+    std::size_t h = p, h_end;
+    if (p < t.size() && t[p] == '[') {
+      h = ++p;
+      while (p < t.size() && t[p] != ']') ++p;
+      if (p >= t.size()) {
+        r.error = "end of string reached when looking for the matching ']' of an IPv6 host address";
+        return;
+      }
+      if (p == h) {
+        r.error = "an IPv6 host address may not be empty";
+        return;
+      }
+      h_end = p++;
+      if (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') {
+        r.error = "unexpected character after an IPv6 host address (expected ':' or '/')";
+        return;
+      }
+    } else {
+      while (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') ++p;
+      h_end = p;
+    }
+    prev = p < t.size() ? t[p] : '\0';
+    hosts.append(t.substr(h, h_end - h));
+    if (prev == ':') {
+      const std::size_t port = ++p;
+      while (p < t.size() && t[p] != '/' && t[p] != '?' && t[p] != ',') ++p;
+      prev = p < t.size() ? t[p] : '\0';
+      ports.append(t.substr(port, p - port));
+    }
+    if (prev != ',') break;
+    ++p;
+    hosts += ',';
+    ports += ',';
+  }
+  if (!hosts.empty()) {
+    if (!uri_decode(hosts, decoded, r.error, "host")) return;
+    store(r, "host", decoded, hosts_begin, p);
+  }
+  if (!ports.empty()) {
+    if (!uri_decode(ports, decoded, r.error, "port")) return;
+    store(r, "port", decoded, hosts_begin, p);
+  }
+  if (prev != '\0' && prev != '?') {
+    const std::size_t db = ++p;
+    while (p < t.size() && t[p] != '?') ++p;
+    prev = p < t.size() ? t[p] : '\0';
+    if (p > db) {
+      if (!uri_decode(t.substr(db, p - db), decoded, r.error, "database name")) return;
+      store(r, "dbname", decoded, db, p);
+    }
+  }
+  if (prev == '\0') return;
+  r.query = p;
+  ++p;
+  // conninfo_uri_parse_params
+  while (p < t.size()) {
+    const std::size_t key_begin = p;
+    std::size_t eq = std::string_view::npos;
+    for (;; ++p) {
+      if (p < t.size() && t[p] == '=') {
+        if (eq != std::string_view::npos) {
+          r.error = "extra key/value separator '=' in a URI query parameter (write '=' in a value as %3D)";
+          return;
+        }
+        eq = p;
+      } else if (p >= t.size() || t[p] == '&') {
+        break;
+      }
+    }
+    const std::size_t value_end = p;
+    if (p < t.size()) ++p;  // past '&'
+    if (eq == std::string_view::npos) {
+      r.error = "missing key/value separator '=' in a URI query parameter";
+      return;
+    }
+    std::string key, value;
+    if (!uri_decode(t.substr(key_begin, eq - key_begin), key, r.error, "name of a URI query parameter")) return;
+    const bool secret = is_secret_keyword(key) || !known(key);
+    if (!uri_decode(t.substr(eq + 1, value_end - eq - 1), value, r.error,
+                    secret ? "value of a URI query parameter" : "value of URI query parameter '" + key + "'"))
+      return;
+    if (key == "ssl" && value == "true") {
+      key = "sslmode";
+      value = "require";
+    }
+    if (!known(key) && key != "requiressl") {
+      r.error = "invalid URI query parameter " + shown_key(key);
+      return;
+    }
+    store(r, std::move(key), std::move(value), eq + 1, value_end);
+  }
+}
+
+// isspace() in the C locale.
+constexpr bool space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+inline void parse_key_value(std::string_view t, ConninfoParse& r) {
+  std::size_t p = 0;
+  while (p < t.size()) {
+    if (space(t[p])) {
+      ++p;
+      continue;
+    }
+    const std::size_t name = p;
+    while (p < t.size() && t[p] != '=' && !space(t[p])) ++p;
+    const std::size_t name_end = p;
+    while (p < t.size() && space(t[p])) ++p;
+    const std::string key(t.substr(name, name_end - name));
+    if (p >= t.size() || t[p] != '=') {
+      r.error = "missing '=' after " + shown_key(key) + " in a key/value connection string";
+      return;
+    }
+    ++p;
+    while (p < t.size() && space(t[p])) ++p;
+    std::string value;
+    std::size_t begin = p, end;
+    if (p >= t.size() || t[p] != '\'') {
+      while (p < t.size() && !space(t[p])) {
+        if (t[p] == '\\') {
+          ++p;
+          if (p < t.size()) value += t[p++];
+        } else {
+          value += t[p++];
+        }
+      }
+      end = p;
+    } else {
+      begin = ++p;
+      for (;;) {
+        if (p >= t.size()) {
+          r.error = "unterminated quoted string in a key/value connection string";
+          return;
+        }
+        if (t[p] == '\\') {
+          ++p;
+          if (p < t.size()) value += t[p++];
+          continue;
+        }
+        if (t[p] == '\'') break;
+        value += t[p++];
+      }
+      end = p++;
+    }
+    if (!known(key) && key != "requiressl") {
+      r.error = "invalid connection option " + shown_key(key);
+      return;
+    }
+    store(r, key, std::move(value), begin, end);
+  }
+}
+
+}  // namespace conninfo_detail
+
+/// Reads `text` as libpq 15 would (PQconninfoParse), but takes the URI prefix in
+/// any case. A NUL is an error (libpq would end the text there, silently).
+inline ConninfoParse parse_conninfo(std::string_view text) {
+  ConninfoParse r;
+  if (text.find('\0') != std::string_view::npos) {
+    r.uri = uri_prefix_length(text) != 0;
+    r.error = "contains a NUL character";
+    return r;
+  }
+  if (uri_prefix_length(text) != 0) conninfo_detail::parse_uri(text, r);
+  else conninfo_detail::parse_key_value(text, r);
+  return r;
+}
+
+/// Why libpq would read `r` differently from what its author meant, though it
+/// parses: an unencoded '@' or '/' in the user name or password moves the end of
+/// the user info, and what follows becomes the host, the port or the database
+/// name (where libpq's own messages would quote it). Empty when nothing is amiss.
+inline std::string misread(std::string_view text, const ConninfoParse& r) {
+  if (!r.uri || !r.ok()) return {};
+  const std::size_t end = r.query == std::string_view::npos ? text.size() : r.query;
+  const std::string advice = ": percent-encode '@' as %40 and '/' as %2F in the user name and the password";
+  if (text.substr(r.netloc, end - r.netloc).find('@') != std::string_view::npos)
+    return "an '@' after the user info" + advice;
+  if (const auto* port = r.find("port"))
+    for (char c : port->value)
+      if (c != ',' && (c < '0' || c > '9')) return "a port that is not a number" + advice;
+  if (r.netloc > r.authority) {
+    const std::string_view user = text.substr(r.authority, r.netloc - 1 - r.authority);
+    if (user.substr(0, user.find(':')).find('?') != std::string_view::npos)
+      return "a '?' in the user name" + advice + ", and '?' as %3F";
+  }
+  return {};
+}
+
+}  // namespace appinfra::db::detail
