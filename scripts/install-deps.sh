@@ -8,6 +8,9 @@ packages=(
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
   postgresql postgresql-common
+  # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
+  # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 # The benchmark suite against peers (scripts/bench.sh) also needs SQLAlchemy with
 # psycopg2 (the original's engine) and matplotlib for its plot.

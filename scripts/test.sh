@@ -6,7 +6,8 @@
 # (which starts clusters of its own, as the postgres user when run as root, on
 # ports APPINFRA_TEST_PG_PORTS, default 55300-55399); then the unit and
 # concurrency tests again under ThreadSanitizer and under AddressSanitizer with
-# UndefinedBehaviorSanitizer. PostgreSQL tests never skip.
+# UndefinedBehaviorSanitizer; then each fuzz target (tests/fuzz) for
+# APPINFRA_FUZZ_SECONDS (default 25) under libFuzzer. PostgreSQL tests never skip.
 # Extra arguments go to the main `meson test` (for example: --suite unit).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +31,9 @@ setup "$build-tsan" -Db_sanitize=thread -Dexamples=false -Dbenchmarks=false
 ninja -C "$build-tsan" "${sanitized[@]}"
 setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false -Dbenchmarks=false
 ninja -C "$build-asan" "${sanitized[@]}"
+# The fuzz targets need clang and libFuzzer: a build dir of their own.
+CXX=clang++-14 setup "$build-fuzz" -Dfuzz=true
+ninja -C "$build-fuzz"
 
 # pg_virtualenv creates a cluster, exports PGHOST, PGPORT, PGUSER, PGPASSWORD and
 # PGDATABASE, runs the command and drops the cluster (-t: also as root).
@@ -48,6 +52,34 @@ pg_virtualenv -t bash -c '
   exit $rc
 ' _ "$build" "$@" || status=$?
 
+# Fuzzing: each target for a bounded time on a copy of its committed seed corpus
+# (at most 2 minutes in all by default). A crash or a broken invariant fails the
+# run; libFuzzer saves the input in $build-fuzz/runs/<target>/findings/, and
+# `$build-fuzz/tests/fuzz/<target>_fuzz <that file>` reproduces it.
+fuzz_seconds=${APPINFRA_FUZZ_SECONDS:-25}
+fuzz_summary=()
+for target in url config migrations sql_text; do
+  exe=$build-fuzz/tests/fuzz/${target}_fuzz
+  [ -x "$exe" ] || continue  # url_fuzz needs libpq
+  work=$build-fuzz/runs/$target
+  rm -rf "$work"
+  mkdir -p "$work/corpus" "$work/findings"
+  cp tests/fuzz/corpus/"$target"/* "$work/corpus/"
+  echo "== fuzzing $target for ${fuzz_seconds}s"
+  rc=0
+  ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer UBSAN_OPTIONS=print_stacktrace=1 \
+    "$exe" -max_total_time="$fuzz_seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/findings/" "$work/corpus" >"$work/log" 2>&1 || rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
+  findings=$(find "$work/findings" -type f ! -name 'slow-unit-*' | wc -l)
+  fuzz_summary+=("$target: ${runs:-?} runs, $findings findings")
+  if [ "$rc" != 0 ] || [ "$findings" != 0 ]; then
+    status=1
+    echo "fuzz target $target failed (exit $rc); input saved in $work/findings/:"
+    grep -v '^#' "$work/log" | tail -40
+  fi
+done
+
 # One closing line with the counts, from meson's own logs.
 python3 - "$build" "$build-tsan" "$build-asan" <<'PY' || true
 import json, os, sys
@@ -63,4 +95,5 @@ for d in sys.argv[1:]:
         else: failed += 1
 print(f"tests: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
+[ ${#fuzz_summary[@]} -gt 0 ] && echo "fuzz: $(IFS=';'; echo "${fuzz_summary[*]}" | sed 's/;/; /g')"
 exit $status
