@@ -15,26 +15,6 @@
 
 namespace appinfra::pg::detail {
 
-/// Decodes %XX escapes of a url component.
-inline std::string percent_decode(std::string_view s) {
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 /// True when the server cannot take writes: in recovery (a standby) or with
 /// default_transaction_read_only on.
 inline constexpr const char* role_sql = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
