@@ -89,12 +89,25 @@ class Value {
       if (key.find(secret) != std::string_view::npos) return "***";
     return display();
   }
+  // Each NUL-separated piece redacted on its own: a NUL ends the text for libpq, and
+  // a text holding one is no connection string to redact as a whole (it would show
+  // as postgresql://***, hiding the value the error is about).
+  static std::string redacted_pieces(std::string_view text) {
+    std::string out;
+    for (std::size_t start = 0;;) {
+      const std::size_t nul = text.find('\0', start);
+      out += Url::redact(text.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+      if (nul == std::string_view::npos) return out;
+      out += '\0';
+      start = nul + 1;
+    }
+  }
   [[nodiscard]] std::string display() const {
     return std::visit(
         [](const auto& x) -> std::string {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(Url::redact(x));
+          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x));
           else return fmt::format("{}", x);
         },
         v_);
