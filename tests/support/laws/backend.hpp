@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <source_location>
+#include <string>
 #include <utility>
 
 namespace appinfra::test::laws {
@@ -132,7 +133,38 @@ void backend_passed_deadline(Make make) {
   check_status_counts_once(b->get_pool_status(), 0);
 }
 
-/// Every law of db::Interface.
+/// A session rolls back unless committed (destroyed, closed or rolled back), and
+/// what it commits is seen by the next connection. For backends with a server:
+/// `table` is a name not yet used; the SQL is common to PostgreSQL and SQLite.
+template <db::Interface B, class Make>
+void backend_session_rolls_back_unless_committed(Make make, const std::string& table) {
+  auto b = make();
+  b->connect().execute("CREATE TABLE " + table + " (x INTEGER)");
+  const auto count = [&] { return b->connect().execute("SELECT count(*) FROM " + table).template scalar<int>(); };
+  {
+    auto s = b->session();
+    s.execute("INSERT INTO " + table + " VALUES (1)");
+  }
+  CHECK(count() == 0);
+  {
+    auto s = b->session();
+    s.execute("INSERT INTO " + table + " VALUES (1)");
+    s.close();
+  }
+  CHECK(count() == 0);
+  {
+    auto s = b->session();
+    s.execute("INSERT INTO " + table + " VALUES (1)");
+    s.rollback();
+    s.execute("INSERT INTO " + table + " VALUES (2)");
+    s.commit();
+    s.execute("INSERT INTO " + table + " VALUES (3)");
+  }
+  CHECK(count() == 1);
+  b->connect().execute("DROP TABLE " + table);
+}
+
+/// Every law of db::Interface that needs no table.
 template <db::Interface B, class Make>
 void backend_laws(Make make) {
   backend_connections_give_back<B>(make);
