@@ -6,12 +6,15 @@
 #include <appinfra/db.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 
+#include "test_case.hpp"
+
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <source_location>
 #include <string>
+#include <utility>
 
 namespace appinfra::test {
 
@@ -32,12 +35,15 @@ struct StubControl {
   std::atomic<bool> fail_reset{false};
 };
 
-/// The control of the stub database `name` (made on first use; `fresh`: anew).
+/// The control of the stub database `name` in the running test case (made on
+/// first use; `fresh`: anew). Keyed by the test case too, so no test sees another's
+/// switches or counters whatever the order they run in, or alone.
 inline std::shared_ptr<StubControl> stub_control(const std::string& name, bool fresh = false) {
   static std::mutex m;
-  static std::map<std::string, std::shared_ptr<StubControl>> all;
+  static std::map<std::pair<std::string, std::string>, std::shared_ptr<StubControl>> all;
+  auto key = std::make_pair(current_test_case(), name);
   std::lock_guard lock(m);
-  auto& c = all[name];
+  auto& c = all[std::move(key)];
   if (!c || fresh) c = std::make_shared<StubControl>();
   return c;
 }

@@ -1,6 +1,8 @@
 // A user-defined pool strategy, written against the db::Pool concept only, plugged
 // into a backend and a Manager.
 
+#include "../support/laws/backend.hpp"
+#include "../support/laws/pool.hpp"
 #include "../support/stub_backend.hpp"
 
 #include <appinfra/db.hpp>
@@ -145,4 +147,20 @@ TEST_CASE("a user-defined pool honours a checkout deadline through the Pool conc
   held.release();
   auto again = pool.acquire(std::source_location::current(), db::Deadline{});
   CHECK(static_cast<bool>(again));
+}
+
+TEST_CASE("the user-defined pool keeps the laws of db::Pool") {
+  using P = TurnPool<test::StubConnector, db::CoarseClock>;
+  db::PoolOptions o;
+  o.timeout = std::chrono::duration<double>(30.0);
+  // Not pool_handle_outlives_pool: its handles point into the pool, a law this
+  // simple model does not keep (the stock pools do).
+  test::laws::pool_laws<P>(
+      [o] {
+        auto p = std::make_unique<P>(
+            test::StubConnector{"turn_laws", std::make_shared<test::StubControl>(), log::Logger(log::Level::off)}, o);
+        p->warm_up();
+        return p;
+      },
+      1);
 }

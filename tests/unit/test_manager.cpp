@@ -195,7 +195,6 @@ TEST_CASE("health_check() reports every database, failed ones unhealthy with the
   const auto h = m.health_check();
   REQUIRE(h.size() == 2);
   CHECK(h.at("up").healthy());
-  CHECK(h.at("up").response_time_ms >= 0.0);
   CHECK(h.at("up").error.empty());
   CHECK_FALSE(h.at("down").healthy());
   CHECK_THAT(h.at("down").error, Contains("refuses to connect"));

@@ -1,6 +1,7 @@
 // The PostgreSQL backend against a real PostgreSQL server.
 
 #include "../../support/capture_logger.hpp"
+#include "../../support/laws/backend.hpp"
 #include "../../support/pg_env.hpp"
 
 #include <appinfra/db.hpp>
@@ -364,4 +365,10 @@ TEST_CASE("pool statistics on a real server: checkouts, opens, hold times") {
   CHECK(s.acquired_total == 20);
   CHECK(s.created_total == 1);  // the warm-up connection served them all
   CHECK(s.timeouts_total == 0);
+}
+
+TEST_CASE("PG keeps the laws of db::Interface") {
+  const auto make = [] { return std::make_unique<PG>(quiet(), cfg("laws", {{"pool_size", 2}})); };
+  test::laws::backend_laws<PG>(make);
+  test::laws::backend_session_rolls_back_unless_committed<PG>(make, test::unique_name("laws"));
 }

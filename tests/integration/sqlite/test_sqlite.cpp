@@ -1,6 +1,7 @@
 // SQLite backend against a real libsqlite3: files in a temporary folder and :memory:.
 
 #include "../../support/capture_logger.hpp"
+#include "../../support/laws/backend.hpp"
 
 #include <appinfra/db.hpp>
 #include <appinfra/sqlite.hpp>
@@ -760,4 +761,15 @@ TEST_CASE("checking the file at open does not wait for a writer holding the lock
   CHECK(other.get_setup_errors().empty());
   CHECK(took < std::chrono::seconds(2));  // not the 5 s busy timeout
   CHECK(other.db("o").connect().execute("SELECT count(*) FROM t").scalar<int>() == 0);
+}
+
+TEST_CASE("SQLite keeps the laws of db::Interface") {
+  TempDir dir;
+  const std::string url = dir.url("laws.db");
+  const auto make = [&] {
+    return std::make_unique<sqlite::SQLite<>>(
+        quiet(), db::DatabaseConfig::from("laws", {{"url", url}, {"create_db", true}, {"pool_size", 2}}));
+  };
+  test::laws::backend_laws<sqlite::SQLite<>>(make);
+  test::laws::backend_session_rolls_back_unless_committed<sqlite::SQLite<>>(make, "laws_t");
 }
