@@ -67,6 +67,7 @@ class QueuePool {
   using ticks = typename Core::ticks;
   using rep = typename ticks::rep;
   using precise_clock = std::chrono::steady_clock;
+  using Verdict = detail::CheckoutVerdict;
   static constexpr std::size_t orphan_bit = Core::orphan_bit;
   static constexpr auto idle = detail::idle, held = detail::held, reserved = detail::reserved,
                         returning = detail::returning, empty = detail::empty;
@@ -76,8 +77,8 @@ class QueuePool {
   class Handle {
    public:
     Handle() = default;
-    Handle(Handle &&o) noexcept : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
-    Handle &operator=(Handle &&o) noexcept {
+    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
+    Handle& operator=(Handle&& o) noexcept {
       if (this != &o) {
         release();
         core_ = std::exchange(o.core_, nullptr);
@@ -85,15 +86,15 @@ class QueuePool {
       }
       return *this;
     }
-    Handle(const Handle &) = delete;
-    Handle &operator=(const Handle &) = delete;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
     ~Handle() { release(); }
 
-    [[nodiscard]] connection_type &get() noexcept { return *entry_->conn; }
-    [[nodiscard]] const connection_type &get() const noexcept { return *entry_->conn; }
+    [[nodiscard]] connection_type& get() noexcept { return *entry_->conn; }
+    [[nodiscard]] const connection_type& get() const noexcept { return *entry_->conn; }
     [[nodiscard]] explicit operator bool() const noexcept { return core_ != nullptr; }
     /// The pool's connector; it lives as long as any handle.
-    [[nodiscard]] C &connector() const noexcept { return core_->connector; }
+    [[nodiscard]] C& connector() const noexcept { return core_->connector; }
     /// Which of the pool's connections this is (for diagnostics).
     [[nodiscard]] std::size_t id() const noexcept { return core_->slots.index(*entry_); }
 
@@ -106,28 +107,28 @@ class QueuePool {
     /// Gives the connection back now; the handle becomes empty.
     void release() noexcept {
       if (core_ == nullptr) return;
-      Core *core = std::exchange(core_, nullptr);
-      Entry *e = std::exchange(entry_, nullptr);
+      Core* core = std::exchange(core_, nullptr);
+      Entry* e = std::exchange(entry_, nullptr);
       if (QueuePool::put_back(*core, *e)) delete core;
     }
 
    private:
     friend class QueuePool;
-    Handle(Core *core, Entry *e) noexcept : core_(core), entry_(e) {}
-    Core *core_ = nullptr;
-    Entry *entry_ = nullptr;
+    Handle(Core* core, Entry* e) noexcept : core_(core), entry_(e) {}
+    Core* core_ = nullptr;
+    Entry* entry_ = nullptr;
   };
   using handle_type = Handle;
 
   QueuePool(C connector, PoolOptions options) : core_(new Core(std::move(connector), options)) {}
-  QueuePool(const QueuePool &) = delete;
-  QueuePool &operator=(const QueuePool &) = delete;
+  QueuePool(const QueuePool&) = delete;
+  QueuePool& operator=(const QueuePool&) = delete;
   /// Closes the pool; connections still held are closed when returned. Must not
   /// run concurrently with acquire() on this pool; handles may be returned
   /// concurrently, before or after.
   ~QueuePool() {
     close();
-    Core &k = *core_;
+    Core& k = *core_;
     // Handles being returned right now still use the state: wait for them; what
     // they made idle after close() looked is closed here.
     for (std::size_t i = 0; i < k.slots.capacity; ++i)
@@ -141,18 +142,18 @@ class QueuePool {
     if (prev == 0) delete core_;
   }
 
-  [[nodiscard]] const PoolOptions &options() const noexcept { return core_->options; }
-  [[nodiscard]] C &connector() noexcept { return core_->connector; }
+  [[nodiscard]] const PoolOptions& options() const noexcept { return core_->options; }
+  [[nodiscard]] C& connector() noexcept { return core_->connector; }
 
   /// Opens min_idle connections (at least one), each with 1 + max_retries
   /// attempts and exponential backoff. Throws ConnectionError naming the
   /// attempts and the last error. With lazy_min_idle, opens just one: setup
   /// still reports an unreachable database at once.
   void warm_up() {
-    Core &k = *core_;
+    Core& k = *core_;
     const std::size_t want = k.options.lazy_min_idle ? 1 : std::max<std::size_t>(k.options.min_idle, 1);
     for (std::size_t n = k.slots.count(idle); n < want; ++n) {
-      Entry *e = k.slots.reserve_empty();
+      Entry* e = k.slots.reserve_empty();
       if (e == nullptr) return;
       k.open_with_retries(*e);
       k.stats.created();
@@ -192,13 +193,14 @@ class QueuePool {
   // is there, and it needs no round trip. Everything else is acquire_slow().
   // Reads no clock but the pool's (the deadline is looked at only when
   // waiting).
-  [[gnu::always_inline]] Handle checkout(const std::source_location &where, Deadline deadline) {
-    Core &k = *core_;
+  [[gnu::always_inline]] Handle checkout(const std::source_location& where, Deadline deadline) {
+    Core& k = *core_;
     if (k.waiters.load(std::memory_order_seq_cst) == 0 && !k.closed.load(std::memory_order_relaxed)) {
-      if (Entry *e = k.slots.take_idle()) {
+      if (Entry* e = k.slots.take_idle()) {
         const rep now = ticks::now();
-        const detail::CheckoutVerdict v = detail::checkout_verdict(k.rule, e->expires, times(*e), now);
-        if (v.use || (v.needs_alive && !v.needs_ping && k.connector.alive(*e->conn))) return hand(k, *e, now, where, 0);
+        const auto v = detail::checkout_verdict(k.rule, e->expires, times(*e), now);
+        if (v == Verdict::use || (v == Verdict::needs_alive && k.connector.alive(*e->conn)))
+          return hand(k, *e, now, where, 0);
         return acquire_slow(where, e, deadline);
       }
     }
@@ -212,7 +214,7 @@ class QueuePool {
     precise_clock::time_point at;
     bool by_caller = false;  // `at` is the caller's deadline
   };
-  static Limit limit(const Core &k, Deadline caller) noexcept {
+  static Limit limit(const Core& k, Deadline caller) noexcept {
     Limit l;
     l.since = precise_clock::now();
     l.at = l.since + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
@@ -225,8 +227,8 @@ class QueuePool {
 
   // Everything acquire() does not do inline: checking `first` (an idle entry
   // taken already, or null) fully, opening, waiting, retrying, timing out.
-  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry *first, Deadline caller) {
-    Core &k = *core_;
+  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry* first, Deadline caller) {
+    Core& k = *core_;
     std::uint64_t waited_since = 0;  // statistics: when this caller started to wait, if it did
     const auto waiting = [&] {
       if constexpr (Stats::enabled)
@@ -234,7 +236,7 @@ class QueuePool {
     };
     std::optional<Limit> deadline;
     for (;;) {
-      Entry *e = std::exchange(first, nullptr);
+      Entry* e = std::exchange(first, nullptr);
       bool must_open = false;
       if (e == nullptr && k.closed.load(std::memory_order_acquire))
         throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
@@ -290,26 +292,26 @@ class QueuePool {
 
   // The entry's times, for checkout_verdict (read only when it needs them).
   struct Times {
-    const Entry &e;
+    const Entry& e;
     rep acquired_at() const noexcept { return e.acquired_time(); }
     rep returned_at() const noexcept { return e.returned_time(); }
   };
-  static Times times(const Entry &e) noexcept { return {e}; }
+  static Times times(const Entry& e) noexcept { return {e}; }
 
   // Whether an idle connection may be handed out (checkout_verdict, with the
   // checks it asks for); a connection that may not is counted (recycled or
   // invalidated) and its place kept for a new one. `waiting` is called before a
   // round trip: the caller waits for it.
   template <class Waiting>
-  static bool usable(Core &k, Entry &e, rep now, Waiting &&waiting) noexcept {
-    const detail::CheckoutVerdict v = detail::checkout_verdict(k.rule, e.expires, times(e), now);
-    if (v.expired) {
+  static bool usable(Core& k, Entry& e, rep now, Waiting&& waiting) noexcept {
+    const auto v = detail::checkout_verdict(k.rule, e.expires, times(e), now);
+    if (v == Verdict::expired) {
       k.stats.recycled();
       return false;
     }
-    if (v.use) return true;
+    if (v == Verdict::use) return true;
     bool ok = k.connector.alive(*e.conn);
-    if (ok && v.needs_ping) {
+    if (ok && v == Verdict::needs_ping) {
       waiting();
       ok = k.connector.ping(*e.conn);
     }
@@ -317,7 +319,7 @@ class QueuePool {
     return ok;
   }
 
-  Handle hand(Core &k, Entry &e, rep now, const std::source_location &where, std::uint64_t waited_since) noexcept {
+  Handle hand(Core& k, Entry& e, rep now, const std::source_location& where, std::uint64_t waited_since) noexcept {
     e.acquired_at.store(now, std::memory_order_relaxed);
     e.state.store(held,
                   std::memory_order_relaxed);  // from reserved, when just opened
@@ -336,7 +338,7 @@ class QueuePool {
   }
 
   // Returns true when the caller must delete the core.
-  static bool put_back(Core &k, Entry &e) noexcept {
+  static bool put_back(Core& k, Entry& e) noexcept {
     // Pin the state before looking at `closed`; the destructor does the
     // opposite.
     e.state.store(returning, std::memory_order_seq_cst);
@@ -358,17 +360,17 @@ class QueuePool {
   }
 
   // Waits, first come first served, for an entry: {entry, must_open}.
-  [[gnu::noinline]] std::pair<Entry *, bool> wait(const Limit &deadline) {
-    Core &k = *core_;
+  [[gnu::noinline]] std::pair<Entry*, bool> wait(const Limit& deadline) {
+    Core& k = *core_;
     std::unique_lock lock(k.mutex);
     k.waiters.fetch_add(1, std::memory_order_seq_cst);
     struct Leave {
-      Core &k;
+      Core& k;
       ~Leave() { k.waiters.fetch_sub(1, std::memory_order_seq_cst); }
     } leave{k};
     if (k.queue.head == nullptr) {  // nobody ahead: look again now that waiters > 0
-      if (Entry *e = k.slots.take_idle()) return {e, false};
-      if (Entry *e = k.slots.reserve_empty()) return {e, true};
+      if (Entry* e = k.slots.take_idle()) return {e, false};
+      if (Entry* e = k.slots.reserve_empty()) return {e, true};
     }
     detail::Waiter<Entry> w;
     k.queue.enqueue(w);
@@ -385,7 +387,7 @@ class QueuePool {
       if (w.entry != nullptr) break;
       if (k.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
       if (k.queue.first(w)) {
-        Entry *e = k.slots.take_idle();
+        Entry* e = k.slots.take_idle();
         bool must_open = false;
         if (e == nullptr && (e = k.slots.reserve_empty()) != nullptr) must_open = true;
         if (e != nullptr) {
@@ -406,7 +408,7 @@ class QueuePool {
 
   // A deadline that had passed before the checkout began: nothing taken,
   // nothing waited for.
-  [[noreturn, gnu::noinline]] static void passed_before(Core &k, Deadline::clock::duration late) {
+  [[noreturn, gnu::noinline]] static void passed_before(Core& k, Deadline::clock::duration late) {
     k.stats.timed_out();
     throw PoolTimeoutError(
         detail::passed_before_message(k.connector.name(), std::chrono::duration<double>(late).count()));
@@ -414,13 +416,13 @@ class QueuePool {
 
   // Throws the PoolTimeoutError of a checkout that gave up, saying what ran
   // out.
-  [[noreturn]] static void throw_timeout(Core &k, bool unreachable, const Limit &l) {
+  [[noreturn]] static void throw_timeout(Core& k, bool unreachable, const Limit& l) {
     k.throw_timeout(unreachable, detail::timeout_cause(
                                      l.by_caller, std::chrono::duration<double>(precise_clock::now() - l.since).count(),
                                      k.options.timeout.count()));
   }
 
-  Core *core_;
+  Core* core_;
 };
 
 /// Pool policy selecting QueuePool (the default), with statistics or NoStats.

@@ -52,7 +52,7 @@ Rep expiry_at(Rep now, Rep age_ticks, bool never) noexcept {
 /// time, with jitter (half to all of it, `fraction` in [0, 1)), so that
 /// processes restarted together do not retry in lockstep.
 inline std::chrono::duration<double> warm_up_delay(std::chrono::duration<double> step, int attempt,
-                                                 double fraction) noexcept {
+                                                   double fraction) noexcept {
   return step * std::pow(2.0, attempt - 1) * (0.5 + 0.5 * fraction);
 }
 

@@ -71,10 +71,10 @@ struct PoolCore {
   // --- opening and closing ---
   // Opens a connection into reserved entry `e`. On failure `e` is freed and the
   // error recorded; returns false.
-  bool open_into(Entry &e) noexcept {
+  bool open_into(Entry& e) noexcept {
     try {
       e.conn.emplace(connector.open());
-    } catch (const std::exception &ex) {
+    } catch (const std::exception& ex) {
       failed(ex.what(), std::current_exception());
       free_entry(e);
       return false;
@@ -89,7 +89,7 @@ struct PoolCore {
     return true;
   }
   // Stamps a connection just opened into `e` at `now`.
-  void opened(Entry &e, rep now) noexcept {
+  void opened(Entry& e, rep now) noexcept {
     e.expires = expiry(now);
     e.returned_at.store(now, std::memory_order_relaxed);
   }
@@ -97,13 +97,13 @@ struct PoolCore {
   // Opens a connection into reserved entry `e`, with 1 + max_retries attempts
   // and exponential backoff (warm-up). On failure frees `e` and throws
   // ConnectionError naming the attempts and the last error.
-  void open_with_retries(Entry &e) {
+  void open_with_retries(Entry& e) {
     const int attempts = 1 + std::max(0, options.max_retries);
     for (int attempt = 1;; ++attempt) {
       try {
         e.conn.emplace(connector.open());
         break;
-      } catch (const std::exception &ex) {
+      } catch (const std::exception& ex) {
         if (attempt >= attempts) {
           free_entry(e);
           // The last attempt's error goes with it, nested
@@ -111,7 +111,7 @@ struct PoolCore {
           // SQLSTATE too, so that failure() says what kind of failure it was.
           std::string what = fmt::format("database '{}': cannot connect after {} attempt{}: {}", connector.name(),
                                          attempts, attempts == 1 ? "" : "s", without_db(ex.what(), connector.name()));
-          if (const auto *ce = dynamic_cast<const ConnectionError *>(&ex))
+          if (const auto* ce = dynamic_cast<const ConnectionError*>(&ex))
             std::throw_with_nested(ConnectionError(what, ce->sqlstate()));
           std::throw_with_nested(ConnectionError(what));
         }
@@ -142,7 +142,7 @@ struct PoolCore {
     return expiry_at<rep>(now, ticks::of(age), false);
   }
 
-  void failed(const std::string &what, std::exception_ptr cause) {
+  void failed(const std::string& what, std::exception_ptr cause) {
     failed_attempts.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex);
     last_error = what;
@@ -154,12 +154,12 @@ struct PoolCore {
   // the caller must delete the core (the pool is gone and this was its last
   // connection); after a true or a false, `this` is not touched again by this
   // call.
-  [[gnu::noinline]] bool discard(Entry &e) noexcept {
+  [[gnu::noinline]] bool discard(Entry& e) noexcept {
     e.conn.reset();
     e.broken.store(false, std::memory_order_relaxed);
     return free_entry(e);
   }
-  bool free_entry(Entry &e) noexcept {
+  bool free_entry(Entry& e) noexcept {
     std::size_t prev = 0;
     {
       std::lock_guard lock(mutex);
@@ -174,7 +174,7 @@ struct PoolCore {
   // store that makes it idle is the last use of the pool's state. A caller that
   // starts waiting just before that store finds the entry when it next looks
   // (waiters look again every few milliseconds).
-  void make_idle(Entry &e) noexcept {
+  void make_idle(Entry& e) noexcept {
     if (waiters.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard lock(mutex);
       if (queue.hand_to_waiter(e, false)) return;
@@ -200,7 +200,7 @@ struct PoolCore {
 
   // QueuePool::status(): each connection counted once.
   PoolStatus status() const {
-    const PoolCore &k = *this;
+    const PoolCore& k = *this;
     PoolStatus s;
     s.pool_size = k.options.pool_size;
     for (std::size_t i = 0; i < k.slots.capacity; ++i) {
@@ -225,7 +225,7 @@ struct PoolCore {
 
   // QueuePool::drain(): close, wake the waiters, wait for the connections out.
   std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept {
-    PoolCore &k = *this;
+    PoolCore& k = *this;
     {
       std::lock_guard lock(k.mutex);
       k.closed.store(true, std::memory_order_seq_cst);
@@ -243,7 +243,7 @@ struct PoolCore {
   }
 
   // --- diagnostics ---
-  [[gnu::noinline]] void log_late_return(Entry &e, rep now) noexcept {
+  [[gnu::noinline]] void log_late_return(Entry& e, rep now) noexcept {
     if (connector.logger().enabled(log::Level::warning))
       connector.logger().write(log::Level::warning,
                                late_return_message(connector.name(), slots.index(e),
@@ -253,7 +253,7 @@ struct PoolCore {
 
   // The PoolTimeoutError of a checkout that gave up; `after` from
   // timeout_cause().
-  PoolTimeoutError timeout_error(bool unreachable, const std::string &after, const std::string &last) {
+  PoolTimeoutError timeout_error(bool unreachable, const std::string& after, const std::string& last) {
     if (unreachable)
       return PoolTimeoutError(unreachable_message(connector.name(), after, failed_attempts.load(), last));
     // Saturated: who holds the connections, longest first.
@@ -271,7 +271,7 @@ struct PoolCore {
   // Throws the PoolTimeoutError of a checkout that gave up; when the database
   // is unreachable, with the last connect error nested
   // (std::rethrow_if_nested).
-  [[noreturn, gnu::noinline]] void throw_timeout(bool unreachable, const std::string &after) {
+  [[noreturn, gnu::noinline]] void throw_timeout(bool unreachable, const std::string& after) {
     std::exception_ptr cause;
     std::string last;
     if (unreachable) {

@@ -17,7 +17,7 @@
 
 namespace appinfra::db::detail {
 
-inline std::string where_text(const std::source_location &w) {
+inline std::string where_text(const std::source_location& w) {
   return fmt::format("{}:{} in {}", w.file_name(), w.line(), w.function_name());
 }
 
@@ -32,7 +32,7 @@ struct Holder {
 /// w" each.
 inline std::string longest_holders(std::vector<Holder> holders, std::size_t limit = 3) {
   std::stable_sort(holders.begin(), holders.end(),
-                   [](const Holder &a, const Holder &b) { return a.held_s > b.held_s; });
+                   [](const Holder& a, const Holder& b) { return a.held_s > b.held_s; });
   std::string text;
   for (std::size_t i = 0; i < std::min(holders.size(), limit); ++i)
     text += fmt::format("; #{} held {:.3f} s, acquired at {}", holders[i].index, holders[i].held_s,
@@ -81,7 +81,7 @@ inline std::string passed_before_message(std::string_view db, double late_s) {
 }
 
 inline std::string hold_warning_message(std::string_view db, std::size_t index, double held_s, double limit_s,
-                                        const std::source_location &where) {
+                                        const std::source_location& where) {
   return fmt::format(
       "database '{}': connection #{} held for {:.1f} s "
       "(hold_warning {} s), acquired at {}",
@@ -89,7 +89,7 @@ inline std::string hold_warning_message(std::string_view db, std::size_t index, 
 }
 
 inline std::string late_return_message(std::string_view db, std::size_t index, double held_s,
-                                       const std::source_location &where) {
+                                       const std::source_location& where) {
   return fmt::format("database '{}': connection #{} returned after {:.1f} s, acquired at {}", db, index, held_s,
                      where_text(where));
 }

@@ -32,21 +32,21 @@ bool overdue(Rep since, Rep returned_at, Rep now, Rep limit) noexcept {
 /// The housekeeping pass of `core` (a PoolCore), when due at `now`; one thread
 /// does it, the others go on.
 template <class Core, class Rep>
-[[gnu::noinline]] void housekeeping_due(Core &core, Rep now) noexcept {
+[[gnu::noinline]] void housekeeping_due(Core& core, Rep now) noexcept {
   using T = typename Core::ticks;
   Rep due = core.next_housekeeping.load(std::memory_order_relaxed);
   if (now < due) return;
-  const PoolOptions &o = core.options;
+  const PoolOptions& o = core.options;
   const double idle_s = o.idle_timeout.count(), hold_s = o.hold_warning.count();
   const double period = housekeeping_period(idle_s, hold_s);
   if (!core.next_housekeeping.compare_exchange_strong(
           due, now + std::max<Rep>(1, T::of(std::chrono::duration<double>(period)))))
     return;  // another thread does it
-  auto &slots = core.slots;
+  auto& slots = core.slots;
   if (hold_s >= 0) {
     const Rep limit = T::of(o.hold_warning);
     for (std::size_t i = 0; i < slots.capacity; ++i) {
-      auto &e = slots[i];
+      auto& e = slots[i];
       if (e.state.load(std::memory_order_acquire) != held) continue;
       const Rep since = e.acquired_at.load(std::memory_order_relaxed);
       if (overdue(since, e.returned_at.load(std::memory_order_relaxed), now, limit) &&
@@ -59,7 +59,7 @@ template <class Core, class Rep>
   if (idle_s >= 0) {
     const Rep limit = T::of(o.idle_timeout);
     for (std::size_t i = 0; i < slots.capacity; ++i) {
-      auto &e = slots[i];
+      auto& e = slots[i];
       if (e.state.load(std::memory_order_relaxed) != idle) continue;
       if (now - e.returned_at.load(std::memory_order_relaxed) < limit) continue;
       if (slots.open() <= o.min_idle) break;

@@ -71,27 +71,27 @@ class SlotTable {
   const std::uint64_t id = next_pool_id();
   std::atomic<std::size_t> open_count{0};  // entries not empty (+ orphan_bit)
 
-  Entry &operator[](std::size_t i) noexcept { return entries_[i]; }
-  const Entry &operator[](std::size_t i) const noexcept { return entries_[i]; }
-  std::size_t index(const Entry &e) const noexcept { return static_cast<std::size_t>(&e - entries_.get()); }
+  Entry& operator[](std::size_t i) noexcept { return entries_[i]; }
+  const Entry& operator[](std::size_t i) const noexcept { return entries_[i]; }
+  std::size_t index(const Entry& e) const noexcept { return static_cast<std::size_t>(&e - entries_.get()); }
   std::size_t open() const noexcept { return open_count.load(std::memory_order_relaxed) & ~orphan_bit; }
 
   /// Takes an idle entry (now held): first the one this thread returned last
   /// (LIFO), else the most (LIFO) or least (FIFO) recently returned; null if
   /// none.
-  Entry *take_idle() noexcept {
+  Entry* take_idle() noexcept {
     if (reuse_ == ReuseOrder::lifo && pool_hint.pool == id && pool_hint.index < capacity) {
-      Entry &e = entries_[pool_hint.index];
+      Entry& e = entries_[pool_hint.index];
       std::uint8_t expected = idle;
       if (e.state.load(std::memory_order_relaxed) == idle &&
           e.state.compare_exchange_strong(expected, held, std::memory_order_acquire))
         return &e;
     }
     for (int attempt = 0; attempt < 4; ++attempt) {
-      Entry *best = nullptr;
+      Entry* best = nullptr;
       Rep best_t = 0;
       for (std::size_t i = 0; i < capacity; ++i) {
-        Entry &e = entries_[i];
+        Entry& e = entries_[i];
         if (e.state.load(std::memory_order_relaxed) != idle) continue;
         const Rep t = e.returned_at.load(std::memory_order_relaxed);
         if (best == nullptr || (reuse_ == ReuseOrder::lifo ? t > best_t : t < best_t)) {
@@ -108,7 +108,7 @@ class SlotTable {
 
   /// Claims room for a new connection: an empty entry, reserved; null when the
   /// table is full (or orphaned).
-  Entry *reserve_empty() noexcept {
+  Entry* reserve_empty() noexcept {
     std::size_t n = open_count.load(std::memory_order_relaxed);
     do {
       if (n >= capacity) return nullptr;  // also when orphan_bit is set
@@ -125,7 +125,7 @@ class SlotTable {
 
   /// Makes the caller's entry empty and gives its room back; returns the count
   /// before (with orphan_bit).
-  std::size_t release(Entry &e) noexcept {
+  std::size_t release(Entry& e) noexcept {
     e.state.store(empty, std::memory_order_release);
     return open_count.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -137,7 +137,7 @@ class SlotTable {
   }
 
   /// Remembers `e` as this thread's entry of this table (see PoolHint).
-  void hint(const Entry &e) const noexcept { pool_hint = {id, static_cast<std::uint32_t>(index(e))}; }
+  void hint(const Entry& e) const noexcept { pool_hint = {id, static_cast<std::uint32_t>(index(e))}; }
 
  private:
   const ReuseOrder reuse_;

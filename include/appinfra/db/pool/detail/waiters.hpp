@@ -12,21 +12,21 @@ namespace appinfra::db::detail {
 template <class Entry>
 struct Waiter {
   std::condition_variable cv;
-  Entry *entry = nullptr;
+  Entry* entry = nullptr;
   bool must_open = false;  // the entry is reserved and empty: the waiter opens a connection
-  Waiter *prev = nullptr;
-  Waiter *next = nullptr;
+  Waiter* prev = nullptr;
+  Waiter* next = nullptr;
 };
 
 /// An intrusive doubly linked list of Waiters (the caller holds the mutex).
 template <class Entry>
 struct WaiterQueue {
-  Waiter<Entry> *head = nullptr;
-  Waiter<Entry> *tail = nullptr;
+  Waiter<Entry>* head = nullptr;
+  Waiter<Entry>* tail = nullptr;
 
-  bool first(const Waiter<Entry> &w) const noexcept { return &w == head; }
+  bool first(const Waiter<Entry>& w) const noexcept { return &w == head; }
 
-  void enqueue(Waiter<Entry> &w) noexcept {
+  void enqueue(Waiter<Entry>& w) noexcept {
     w.prev = tail;
     if (tail)
       tail->next = &w;
@@ -34,15 +34,15 @@ struct WaiterQueue {
       head = &w;
     tail = &w;
   }
-  void unlink(Waiter<Entry> &w) noexcept {
+  void unlink(Waiter<Entry>& w) noexcept {
     (w.prev ? w.prev->next : head) = w.next;
     (w.next ? w.next->prev : tail) = w.prev;
     w.prev = w.next = nullptr;
   }
   /// Gives `e` (owned by the caller) to the longest waiter, held, or reserved
   /// when `must_open`, and wakes it; false when nobody waits.
-  bool hand_to_waiter(Entry &e, bool must_open) noexcept {
-    Waiter<Entry> *w = head;
+  bool hand_to_waiter(Entry& e, bool must_open) noexcept {
+    Waiter<Entry>* w = head;
     if (w == nullptr) return false;
     unlink(*w);
     e.state.store(must_open ? reserved : held, std::memory_order_relaxed);
@@ -53,7 +53,7 @@ struct WaiterQueue {
   }
   /// Wakes every waiter (the pool is closing).
   void wake_all() noexcept {
-    for (Waiter<Entry> *w = head; w != nullptr; w = w->next) w->cv.notify_one();
+    for (Waiter<Entry>* w = head; w != nullptr; w = w->next) w->cv.notify_one();
   }
 };
 
