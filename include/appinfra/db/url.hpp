@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -120,7 +121,21 @@ class Url {
   /// password= or sslpassword= parameter, a key/value pair) replaced by "***".
   /// A text libpq would reject or misread is redacted more widely (a URL with an
   /// '@' down to its scheme). Safe for logs, errors and statistics.
+  /// A password also written elsewhere in the text (in a value libpq overrides
+  /// later, say) is replaced there too, when it has at least 4 characters.
   [[nodiscard]] std::string redacted() const {
+    std::string out = redacted_structure();
+    std::vector<std::string> literals;
+    for (auto& s : secrets())
+      if (s.size() >= 4) literals.push_back(std::move(s));
+    std::sort(literals.begin(), literals.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& secret : literals)
+      for (std::size_t p = 0; (p = out.find(secret, p)) != std::string::npos; p += 3) out.replace(p, secret.size(), "***");
+    return out;
+  }
+
+ private:
+  [[nodiscard]] std::string redacted_structure() const {
     if (libpq_) {
       if (!problem().empty()) return redact_conservatively(text_, *libpq_);
       std::string out = text_;
@@ -154,6 +169,7 @@ class Url {
     return out;
   }
 
+ public:
   /// Replaces every password in a text by "***". A text that is a whole
   /// PostgreSQL URL or key/value string is redacted from libpq's reading of it
   /// (redacted()); any other is a free text: the user info of every URL in it (up
