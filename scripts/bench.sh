@@ -14,11 +14,8 @@ cd "$root"
 bash scripts/install-deps.sh --bench
 
 build=${APPINFRA_BENCH_BUILD_DIR:-build-bench}
-if [ -f "$build/build.ninja" ]; then
-  meson setup --reconfigure --wrap-mode=nofallback "$build" -Dbuildtype=release >/dev/null
-else
-  meson setup --wrap-mode=nofallback "$build" -Dbuildtype=release >/dev/null
-fi
+source scripts/meson-setup.sh
+meson_setup "$build" -Dbuildtype=release -Dpg=enabled
 ninja -C "$build" benchmarks/pool_bench benchmarks/suite/pg_select1
 
 # pg_virtualenv creates a cluster, exports PGHOST, PGPORT, PGUSER, PGPASSWORD and

@@ -15,24 +15,18 @@ cd "$root"
 bash scripts/install-deps.sh
 
 build=${APPINFRA_BUILD_DIR:-build}
-setup() {  # setup DIR [meson options...]
-  local dir=$1; shift
-  if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure --wrap-mode=nofallback "$dir" "$@" >/dev/null
-  else
-    meson setup --wrap-mode=nofallback "$dir" "$@" >/dev/null
-  fi
-}
-setup "$build"
+source scripts/meson-setup.sh
+# PostgreSQL and SQLite tests never skip: a missing backend library is an error here.
+meson_setup "$build" -Dpg=enabled -Dsqlite=enabled
 ninja -C "$build"
 
 sanitized=(tests/unit_tests tests/concurrency_tests)
-setup "$build-tsan" -Db_sanitize=thread -Dexamples=false -Dbenchmarks=false
+meson_setup "$build-tsan" -Db_sanitize=thread -Dexamples=false -Dbenchmarks=false
 ninja -C "$build-tsan" "${sanitized[@]}"
-setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false -Dbenchmarks=false
+meson_setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false -Dbenchmarks=false
 ninja -C "$build-asan" "${sanitized[@]}"
 # The fuzz targets need clang and libFuzzer: a build dir of their own.
-CXX=clang++-14 setup "$build-fuzz" -Dfuzz=true
+CXX=clang++-14 meson_setup "$build-fuzz" -Dfuzz=true
 ninja -C "$build-fuzz"
 
 # pg_virtualenv creates a cluster, exports PGHOST, PGPORT, PGUSER, PGPASSWORD and

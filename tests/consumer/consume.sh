@@ -1,28 +1,75 @@
 #!/usr/bin/env bash
-# consume.sh SOURCE_ROOT: builds a consumer of appinfra the two ways users do.
-# 1. As a Meson subproject (meson.override_dependency('appinfra', ...)).
-# 2. Installed, through its pkg-config file.
+# consume.sh SOURCE_ROOT: builds a consumer of appinfra the two ways users do, under
+# each of its four names (appinfra, appinfra-core, appinfra-pg, appinfra-sqlite).
+# 1. As a Meson subproject (meson.override_dependency): it builds and runs, and
+#    installing the consumer installs nothing of appinfra's (no headers, no .pc).
+# 2. Installed (meson install into a prefix of its own): the headers and the four
+#    .pc files are there, and a program compiled with `pkg-config --cflags --libs
+#    NAME` builds and runs for each name.
+# appinfra-pg is checked when libpqxx and libpq are on the machine (then its .pc
+# must be installed); nothing connects to a server.
+# Output of meson and ninja is shown only when they fail.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+quiet() {  # quiet CMD...: runs CMD; prints its output only if it fails
+  local out
+  out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; fail "$*"; }
+}
+have_pg=false
+pkg-config --exists libpqxx libpq && have_pg=true
 
+# 1. Subproject.
 cp -r "$src/tests/consumer/project" "$work/sub"
 mkdir -p "$work/sub/subprojects"
 ln -s "$src" "$work/sub/subprojects/appinfra"
-meson setup --wrap-mode=nofallback "$work/sub/build" "$work/sub" -Dappinfra:tests=false >/dev/null
-ninja -C "$work/sub/build" >/dev/null
-"$work/sub/build/consumer"
-echo "subproject consumer: ok"
+quiet meson setup --wrap-mode=nofallback "$work/sub/build" "$work/sub" -Dappinfra:tests=false
+quiet ninja -C "$work/sub/build"
+programs=(consumer consumer_core consumer_sqlite)
+$have_pg && programs+=(consumer_pg)
+for p in "${programs[@]}"; do
+  [ -x "$work/sub/build/$p" ] || fail "subproject consumer $p was not built"
+  "$work/sub/build/$p" || fail "subproject consumer $p exited with $?"
+done
+quiet meson install -C "$work/sub/build" --destdir "$work/sub-stage"
+installed=$(find "$work/sub-stage" -type f -o -type l 2>/dev/null || true)
+[ -z "$installed" ] || fail "installing a consumer installed appinfra's files: ${installed//$work\/sub-stage/}"
+echo "subproject consumer: ok (${programs[*]}; installs nothing)"
 
-meson setup --wrap-mode=nofallback "$work/inst-build" "$src" -Dtests=false -Dexamples=false -Dbenchmarks=false \
-  --prefix=/usr/local >/dev/null
-DESTDIR="$work/stage" meson install -C "$work/inst-build" >/dev/null
-pc=$(find "$work/stage" -name appinfra.pc | head -1)
-[ -n "$pc" ] || { echo "FAIL: no appinfra.pc installed"; exit 1; }
-test -f "$work/stage/usr/local/include/appinfra/db.hpp" || { echo "FAIL: headers not installed"; exit 1; }
-export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/stage"
-flags=$(pkg-config --cflags --libs appinfra)
-g++ -std=c++20 "$src/tests/consumer/project/main.cpp" -o "$work/pc-consumer" $flags
-"$work/pc-consumer"
-echo "pkg-config consumer: ok ($flags)"
+# 2. Installed, through pkg-config.
+prefix=$work/prefix
+quiet meson setup --wrap-mode=nofallback "$work/inst-build" "$src" -Dtests=false -Dexamples=false -Dbenchmarks=false \
+  --prefix="$prefix"
+quiet meson install -C "$work/inst-build"
+test -f "$prefix/include/appinfra/db.hpp" || fail "headers not installed"
+names=(appinfra appinfra-core appinfra-sqlite)
+$have_pg && names+=(appinfra-pg)
+pcdir=
+for n in "${names[@]}"; do
+  pc=$(find "$prefix" -name "$n.pc" | head -1)
+  [ -n "$pc" ] || fail "no $n.pc installed"
+  pcdir=$(dirname "$pc")
+done
+export PKG_CONFIG_PATH=$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+p=$src/tests/consumer/project
+check() {  # check NAME SOURCE...: compiles each SOURCE with NAME's flags and runs it
+  local name=$1 flags; shift
+  flags=$(pkg-config --cflags --libs "$name") || fail "pkg-config $name"
+  for s in "$@"; do
+    # $flags unquoted on purpose: pkg-config's output is a word list.
+    # shellcheck disable=SC2086
+    g++ -std=c++20 "$s" -o "$work/pc-consumer" $flags || fail "$(basename "$s") with pkg-config $name: $flags"
+    "$work/pc-consumer" || fail "$(basename "$s") built with pkg-config $name exited with $?"
+  done
+  echo "pkg-config consumer $name: ok ($flags)"
+}
+check appinfra-core "$p/core.cpp"
+check appinfra-sqlite "$p/main.cpp"
+if $have_pg; then
+  check appinfra-pg "$p/pg.cpp"
+  check appinfra "$p/main.cpp" "$p/pg.cpp"
+else
+  check appinfra "$p/main.cpp"
+fi
