@@ -154,6 +154,7 @@ class Url {
     return redact_free(out);
   }
 
+ public:
   /// The same URL with another path (the database name, for PostgreSQL).
   [[nodiscard]] std::string with_path(std::string_view path) const {
     std::string out = scheme_ + "://";
@@ -169,7 +170,6 @@ class Url {
     return out;
   }
 
- public:
   /// Replaces every password in a text by "***". A text that is a whole
   /// PostgreSQL URL or key/value string is redacted from libpq's reading of it
   /// (redacted()); any other is a free text: the user info of every URL in it (up
