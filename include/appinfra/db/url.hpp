@@ -57,7 +57,12 @@ class Url {
         if (!rest.empty()) u.query_ = std::string(rest.substr(1));
       }
     }
-    if (detail::uri_prefix_length(text) != 0 || (sep == std::string_view::npos && text.find('=') != std::string_view::npos))
+    // A key/value string may hold a "://" inside a value: only letters, digits,
+    // '+', '-' and '.' before it make a scheme (RFC 3986).
+    const bool scheme = sep != std::string_view::npos && sep > 0 &&
+                        text.substr(0, sep).find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                              "0123456789+-.") == std::string_view::npos;
+    if (detail::uri_prefix_length(text) != 0 || (!scheme && text.find('=') != std::string_view::npos))
       u.libpq_ = detail::parse_conninfo(text);
     return u;
   }
@@ -179,7 +184,7 @@ class Url {
   /// (db/detail/redact.hpp) also removes the password itself.
   static std::string redact(std::string_view text) {
     if (detail::uri_prefix_length(text) != 0) return parse(text).redacted();
-    if (text.find("://") == std::string_view::npos && text.find('=') != std::string_view::npos) {
+    if (text.find('=') != std::string_view::npos) {  // a key/value string (a value may hold a "://")
       const Url u = parse(text);
       if (u.libpq_->ok()) return u.redacted();
     }
@@ -189,6 +194,11 @@ class Url {
  private:
   static std::string redact_free(std::string_view text) {
     std::string out(text);
+    std::vector<std::string> hidden;  // what was hidden, to remove where else it is written
+    const auto hide = [&](std::size_t start, std::size_t end) {
+      if (end - start >= 4) hidden.emplace_back(out.substr(start, end - start));
+      out.replace(start, end - start, "***");
+    };
     for (std::size_t pos = 0; (pos = out.find("://", pos)) != std::string::npos;) {
       const std::size_t start = pos + 3;
       std::size_t end = out.find_first_of(" \t\n'\"", start);
@@ -196,7 +206,7 @@ class Url {
       const auto at = std::string_view(out).substr(start, end - start).rfind('@');
       if (at != std::string_view::npos) {
         const std::size_t colon = out.find(':', start);
-        if (colon != std::string::npos && colon < start + at) out.replace(colon + 1, start + at - colon - 1, "***");
+        if (colon != std::string::npos && colon < start + at) hide(colon + 1, start + at);
       }
       pos = start;
     }
@@ -219,9 +229,12 @@ class Url {
           end += out[end] == '\\' ? 2 : 1;
         end = std::min(end, out.size());
       }
-      out.replace(start, end - start, "***");
+      hide(start, end);
       pos = start + 3;
     }
+    std::sort(hidden.begin(), hidden.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& secret : hidden)
+      for (std::size_t p = 0; (p = out.find(secret, p)) != std::string::npos; p += 3) out.replace(p, secret.size(), "***");
     return out;
   }
 
