@@ -22,6 +22,7 @@
 #include <appinfra/db/database.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/fixed_options.hpp>
 #include <appinfra/db/health.hpp>
 #include <appinfra/db/manager.hpp>
 #include <appinfra/db/migrations.hpp>

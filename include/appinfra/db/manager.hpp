@@ -45,6 +45,7 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
  public:
   using logger_type = typename Base::logger_type;
   using database_type = Database<Backends...>;
+  static constexpr bool has_fixed_options = false;  ///< every option comes from the Config
 
   Manager(logger_type logger, Config config) : Base(std::move(logger), std::move(config)) {}
   Manager(const Manager&) = delete;

@@ -3,10 +3,12 @@
 
 #include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/fixed_check.hpp>
 #include <appinfra/db/detail/fixed_string.hpp>
 #include <appinfra/db/detail/manager_base.hpp>
 #include <appinfra/db/detail/type_list.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/fixed_options.hpp>
 
 #include <fmt/core.h>
 
@@ -20,18 +22,26 @@
 
 namespace appinfra::db {
 
-/// Declares a database of a StaticManager: its name and its backend type.
-template <detail::FixedString Name, Interface Backend>
+/// Declares a database of a StaticManager: its name, its backend type and,
+/// optionally, options fixed at compile time (fixed_options(); see
+/// db/fixed_options.hpp). Fixed options are checked by the configuration's rules
+/// when the declaration is used: a value those rules reject does not compile, with
+/// the database, the key, the value and the rule in the compiler's note.
+template <detail::FixedString Name, Interface Backend, auto Fixed = FixedOptions<>{}>
 struct Named {
+  static_assert(detail::fixed_options_valid<detail::fixed_violation<Name, Fixed, Backend>()>::value,
+                "appinfra::db::Named: a fixed option breaks the configuration's rules (the note below names the "
+                "database, the key, the value and the rule)");
   static constexpr auto name = Name;
+  static constexpr auto fixed = Fixed;
   using backend_type = Backend;
 };
 
 namespace detail {
 template <class T>
 inline constexpr bool is_named = false;
-template <FixedString N, class B>
-inline constexpr bool is_named<Named<N, B>> = true;
+template <FixedString N, class B, auto F>
+inline constexpr bool is_named<Named<N, B, F>> = true;
 
 template <class Decl>
 struct Slot : EntryState {
@@ -62,13 +72,16 @@ inline constexpr bool name_not_declared = false;
 }  // namespace detail
 
 /// A Manager whose databases are declared in its type, for example
-/// `StaticManager<Named<"primary", pg::PG<>>, Named<"cache", sqlite::SQLite<>>>`.
-/// Their options (url, pool_size, ...) still come from the Config at run time.
+/// `StaticManager<Named<"primary", pg::PG<>, primary_options>, Named<"cache", sqlite::SQLite<>>>`.
+/// A database's options are its fixed options (checked at compile time) with the
+/// Config's options for it over them: a key the Config gives overrides the fixed
+/// value. A database whose fixed options hold everything it needs (its url) needs
+/// no entry in the Config.
 /// `db<"primary">()` returns the concrete backend type with no lookup at run
 /// time, and a name that is not declared does not compile.
 ///
-/// A declared database missing from the Config, a configured one that is not
-/// declared, and one whose url or readonly flag its backend does not accept are
+/// A declared database with no fixed options that is missing from the Config, a
+/// configured one that is not declared, and one whose url or readonly flag its backend does not accept are
 /// setup errors, recorded like any other.
 ///
 /// Thread safety and lifetime: as Manager.
@@ -85,6 +98,9 @@ class StaticManager
 
  public:
   using logger_type = typename Base::logger_type;
+  /// true when a database has fixed options: setup() then needs no Config.
+  static constexpr bool has_fixed_options =
+      (!std::is_same_v<std::remove_const_t<decltype(Decls::fixed)>, FixedOptions<>> || ...);
 
   StaticManager(logger_type logger, Config config) : Base(std::move(logger), std::move(config)) {}
   StaticManager(const StaticManager&) = delete;
@@ -124,8 +140,14 @@ class StaticManager
   template <class Decl>
   void setup_slot(detail::Slot<Decl>& slot) {
     const Options* options = this->config_.find(slot.name);
-    slot.configured = options != nullptr;
-    this->setup_entry(slot, options);
+    if constexpr (std::is_same_v<std::remove_const_t<decltype(Decl::fixed)>, FixedOptions<>>) {  // no fixed options
+      slot.configured = options != nullptr;
+      this->setup_entry(slot, options);
+    } else {
+      slot.configured = true;
+      const Options merged = detail::with_fixed(Decl::fixed, options);
+      this->setup_entry(slot, &merged);
+    }
   }
 
   // Called by setup() and by the retry thread; `s` is one of the slots (an

@@ -164,7 +164,7 @@ class ManagerBase {
   void setup() {
     if (setup_called_) throw UsageError("setup() was already called");
     setup_called_ = true;
-    if (config_.empty())
+    if (config_.empty() && !Derived::has_fixed_options)
       throw SetupError("no databases configured: the 'dbs' section is missing or empty");
     derived().setup_entries();
     std::size_t ok = 0, failed = 0, retrying = 0;
