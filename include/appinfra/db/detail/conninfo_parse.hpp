@@ -127,57 +127,67 @@ inline std::string shown_key(std::string_view key) {
   return known(key) || key == "requiressl" || key == "ssl" ? "'" + std::string(key) + "'" : "(not shown)";
 }
 
-inline void parse_uri(std::string_view t, ConninfoParse& r) {
-  r.uri = true;
-  const std::size_t start = uri_prefix_length(t);
-  r.authority = start;
-  std::size_t p = start;
+// The steps of libpq's conninfo_uri_parse_options, each from position `p` of `t`;
+// each returns false, with r.error set, where libpq's parse fails.
+
+// [user[:password]@]: returns where the host list starts.
+inline bool parse_user_info(std::string_view t, ConninfoParse& r, std::size_t start, std::size_t& p) {
+  p = start;
   while (p < t.size() && t[p] != '@' && t[p] != '/') ++p;
-  std::string decoded;
-  if (p < t.size() && t[p] == '@') {
-    const std::size_t at = p;
-    std::size_t e = start;
-    while (t[e] != ':' && t[e] != '@') ++e;
-    if (e > start) {
-      if (!uri_decode(t.substr(start, e - start), decoded, r.error, "user name")) return;
-      store(r, "user", decoded, start, e);
-    }
-    if (t[e] == ':' && at > e + 1) {
-      if (!uri_decode(t.substr(e + 1, at - e - 1), decoded, r.error, "password")) return;
-      store(r, "password", decoded, e + 1, at);
-    }
-    p = at + 1;
-  } else {
+  if (p >= t.size() || t[p] != '@') {
     p = start;
+    return true;
   }
-  r.netloc = p;
+  const std::size_t at = p;
+  std::size_t e = start;
+  while (t[e] != ':' && t[e] != '@') ++e;
+  std::string decoded;
+  if (e > start) {
+    if (!uri_decode(t.substr(start, e - start), decoded, r.error, "user name")) return false;
+    store(r, "user", decoded, start, e);
+  }
+  if (t[e] == ':' && at > e + 1) {
+    if (!uri_decode(t.substr(e + 1, at - e - 1), decoded, r.error, "password")) return false;
+    store(r, "password", decoded, e + 1, at);
+  }
+  p = at + 1;
+  return true;
+}
+
+// One host of the list, plain or [IPv6], appended to `hosts`; p moves past it.
+inline bool parse_one_host(std::string_view t, ConninfoParse& r, std::size_t& p, std::string& hosts) {
+  std::size_t h = p, h_end;
+  if (p < t.size() && t[p] == '[') {
+    h = ++p;
+    while (p < t.size() && t[p] != ']') ++p;
+    if (p >= t.size()) {
+      r.error = "end of string reached when looking for the matching ']' of an IPv6 host address";
+      return false;
+    }
+    if (p == h) {
+      r.error = "an IPv6 host address may not be empty";
+      return false;
+    }
+    h_end = p++;
+    if (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') {
+      r.error = "unexpected character after an IPv6 host address (expected ':' or '/')";
+      return false;
+    }
+  } else {
+    while (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') ++p;
+    h_end = p;
+  }
+  hosts.append(t.substr(h, h_end - h));
+  return true;
+}
+
+// host[:port][,host[:port]...]: `prev` is the character that ended it ('\0' at the end).
+inline bool parse_hosts(std::string_view t, ConninfoParse& r, std::size_t& p, char& prev) {
   std::string hosts, ports;
   const std::size_t hosts_begin = p;
-  char prev = '\0';
   for (;;) {
-    std::size_t h = p, h_end;
-    if (p < t.size() && t[p] == '[') {
-      h = ++p;
-      while (p < t.size() && t[p] != ']') ++p;
-      if (p >= t.size()) {
-        r.error = "end of string reached when looking for the matching ']' of an IPv6 host address";
-        return;
-      }
-      if (p == h) {
-        r.error = "an IPv6 host address may not be empty";
-        return;
-      }
-      h_end = p++;
-      if (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') {
-        r.error = "unexpected character after an IPv6 host address (expected ':' or '/')";
-        return;
-      }
-    } else {
-      while (p < t.size() && t[p] != ':' && t[p] != '/' && t[p] != '?' && t[p] != ',') ++p;
-      h_end = p;
-    }
+    if (!parse_one_host(t, r, p, hosts)) return false;
     prev = p < t.size() ? t[p] : '\0';
-    hosts.append(t.substr(h, h_end - h));
     if (prev == ':') {
       const std::size_t port = ++p;
       while (p < t.size() && t[p] != '/' && t[p] != '?' && t[p] != ',') ++p;
@@ -189,63 +199,83 @@ inline void parse_uri(std::string_view t, ConninfoParse& r) {
     hosts += ',';
     ports += ',';
   }
+  std::string decoded;
   if (!hosts.empty()) {
-    if (!uri_decode(hosts, decoded, r.error, "host")) return;
+    if (!uri_decode(hosts, decoded, r.error, "host")) return false;
     store(r, "host", decoded, hosts_begin, p);
   }
   if (!ports.empty()) {
-    if (!uri_decode(ports, decoded, r.error, "port")) return;
+    if (!uri_decode(ports, decoded, r.error, "port")) return false;
     store(r, "port", decoded, hosts_begin, p);
   }
-  if (prev != '\0' && prev != '?') {
-    const std::size_t db = ++p;
-    while (p < t.size() && t[p] != '?') ++p;
-    prev = p < t.size() ? t[p] : '\0';
-    if (p > db) {
-      if (!uri_decode(t.substr(db, p - db), decoded, r.error, "database name")) return;
-      store(r, "dbname", decoded, db, p);
+  return true;
+}
+
+// /dbname, up to the query.
+inline bool parse_dbname(std::string_view t, ConninfoParse& r, std::size_t& p, char& prev) {
+  const std::size_t db = ++p;
+  while (p < t.size() && t[p] != '?') ++p;
+  prev = p < t.size() ? t[p] : '\0';
+  if (p == db) return true;
+  std::string decoded;
+  if (!uri_decode(t.substr(db, p - db), decoded, r.error, "database name")) return false;
+  store(r, "dbname", decoded, db, p);
+  return true;
+}
+
+// One key=value of the query (conninfo_uri_parse_params); p moves past its '&'.
+inline bool parse_query_param(std::string_view t, ConninfoParse& r, std::size_t& p) {
+  const std::size_t key_begin = p;
+  std::size_t eq = std::string_view::npos;
+  for (;; ++p) {
+    if (p < t.size() && t[p] == '=') {
+      if (eq != std::string_view::npos) {
+        r.error = "extra key/value separator '=' in a URI query parameter (write '=' in a value as %3D)";
+        return false;
+      }
+      eq = p;
+    } else if (p >= t.size() || t[p] == '&') {
+      break;
     }
   }
+  const std::size_t value_end = p;
+  if (p < t.size()) ++p;  // past '&'
+  if (eq == std::string_view::npos) {
+    r.error = "missing key/value separator '=' in a URI query parameter";
+    return false;
+  }
+  std::string key, value;
+  if (!uri_decode(t.substr(key_begin, eq - key_begin), key, r.error, "name of a URI query parameter")) return false;
+  const bool secret = is_secret_keyword(key) || !known(key);
+  if (!uri_decode(t.substr(eq + 1, value_end - eq - 1), value, r.error,
+                  secret ? "value of a URI query parameter" : "value of URI query parameter '" + key + "'"))
+    return false;
+  if (key == "ssl" && value == "true") {
+    key = "sslmode";
+    value = "require";
+  }
+  if (!known(key) && key != "requiressl") {
+    r.error = "invalid URI query parameter " + shown_key(key);
+    return false;
+  }
+  store(r, std::move(key), std::move(value), eq + 1, value_end);
+  return true;
+}
+
+inline void parse_uri(std::string_view t, ConninfoParse& r) {
+  r.uri = true;
+  r.authority = uri_prefix_length(t);
+  std::size_t p = 0;
+  char prev = '\0';
+  if (!parse_user_info(t, r, r.authority, p)) return;
+  r.netloc = p;
+  if (!parse_hosts(t, r, p, prev)) return;
+  if (prev != '\0' && prev != '?' && !parse_dbname(t, r, p, prev)) return;
   if (prev == '\0') return;
   r.query = p;
   ++p;
-  // conninfo_uri_parse_params
-  while (p < t.size()) {
-    const std::size_t key_begin = p;
-    std::size_t eq = std::string_view::npos;
-    for (;; ++p) {
-      if (p < t.size() && t[p] == '=') {
-        if (eq != std::string_view::npos) {
-          r.error = "extra key/value separator '=' in a URI query parameter (write '=' in a value as %3D)";
-          return;
-        }
-        eq = p;
-      } else if (p >= t.size() || t[p] == '&') {
-        break;
-      }
-    }
-    const std::size_t value_end = p;
-    if (p < t.size()) ++p;  // past '&'
-    if (eq == std::string_view::npos) {
-      r.error = "missing key/value separator '=' in a URI query parameter";
-      return;
-    }
-    std::string key, value;
-    if (!uri_decode(t.substr(key_begin, eq - key_begin), key, r.error, "name of a URI query parameter")) return;
-    const bool secret = is_secret_keyword(key) || !known(key);
-    if (!uri_decode(t.substr(eq + 1, value_end - eq - 1), value, r.error,
-                    secret ? "value of a URI query parameter" : "value of URI query parameter '" + key + "'"))
-      return;
-    if (key == "ssl" && value == "true") {
-      key = "sslmode";
-      value = "require";
-    }
-    if (!known(key) && key != "requiressl") {
-      r.error = "invalid URI query parameter " + shown_key(key);
-      return;
-    }
-    store(r, std::move(key), std::move(value), eq + 1, value_end);
-  }
+  while (p < t.size())
+    if (!parse_query_param(t, r, p)) return;
 }
 
 // isspace() in the C locale.
