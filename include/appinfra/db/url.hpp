@@ -186,7 +186,7 @@ class Url {
     if (detail::uri_prefix_length(text) != 0) return parse(text).redacted();
     if (text.find('=') != std::string_view::npos) {  // a key/value string (a value may hold a "://")
       const Url u = parse(text);
-      if (u.libpq_->ok()) return u.redacted();
+      if (u.libpq_ && u.libpq_->ok()) return u.redacted();  // none for another scheme (mysql://...?a=b)
     }
     return redact_free(text);
   }
