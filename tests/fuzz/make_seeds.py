@@ -259,5 +259,6 @@ sql = [
     "selectselectselectselect", "SeLeCt 1", "'; SET x = 1; --", "select 1; set y = 2", "select 1;\0set y = 2",
     "\x00\x01\x02\xff\xfe", "SELECT 'é' -- ünïcödé", "select $1, $2::text", "COPY t FROM STDIN",
     "with x as (merge into t using s on true when matched then delete) select 1",
+    "set_config", "_config set_confi et_config advisory_loc _lock", "x" * 2000 + "Advisory_Lock",
 ]
 write("sql_text", [(f"sql_{i:02}", s) for i, s in enumerate(sql)])
