@@ -75,7 +75,6 @@ inline bool mentions_session_function(std::string_view text) noexcept {
       if (ascii_lower(text[start + k]) != word[k]) return false;
     return true;
   };
-  if (text.size() < 10) return false;  // shorter than "set_config": most short statements stop here
   for (std::size_t u = text.find('_'); u != std::string_view::npos; u = text.find('_', u + 1))
     if ((u >= 3 && at(u - 3, "set_config")) || (u >= 8 && at(u - 8, "advisory_lock"))) return true;
   return false;
@@ -156,7 +155,8 @@ inline SessionEffect session_effect(std::string_view sql) {
     }
     start = end + 1;
   }
-  if (!e.dirty && mentions_session_function(sql)) e.dirty = true;
+  // Shorter than "set_config": most short statements skip the call.
+  if (!e.dirty && sql.size() >= 10 && mentions_session_function(sql)) e.dirty = true;
   return e;
 }
 
