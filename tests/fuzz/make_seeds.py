@@ -6,16 +6,19 @@ this script only says where they came from and makes adding a case easy. Each
 seed is named after what it tries, so that a failing seed explains itself.
 """
 import os
-import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def write(target, cases):
+    """Rewrites corpus/<target>, keeping the fuzzers' findings (finding-*): they are
+    regression seeds that no case here generates."""
     out = os.path.join(HERE, "corpus", target)
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
+    os.makedirs(out, exist_ok=True)
+    for old in os.listdir(out):
+        if not old.startswith("finding-"):
+            os.remove(os.path.join(out, old))
     names = set()
     for name, data in cases:
         assert name not in names, name
