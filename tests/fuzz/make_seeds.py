@@ -6,16 +6,19 @@ this script only says where they came from and makes adding a case easy. Each
 seed is named after what it tries, so that a failing seed explains itself.
 """
 import os
-import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def write(target, cases):
+    """Rewrites corpus/<target>, keeping the fuzzers' findings (finding-*): they are
+    regression seeds that no case here generates."""
     out = os.path.join(HERE, "corpus", target)
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
+    os.makedirs(out, exist_ok=True)
+    for old in os.listdir(out):
+        if not old.startswith("finding-"):
+            os.remove(os.path.join(out, old))
     names = set()
     for name, data in cases:
         assert name not in names, name
@@ -259,5 +262,6 @@ sql = [
     "selectselectselectselect", "SeLeCt 1", "'; SET x = 1; --", "select 1; set y = 2", "select 1;\0set y = 2",
     "\x00\x01\x02\xff\xfe", "SELECT 'é' -- ünïcödé", "select $1, $2::text", "COPY t FROM STDIN",
     "with x as (merge into t using s on true when matched then delete) select 1",
+    "set_config", "_config set_confi et_config advisory_loc _lock", "x" * 2000 + "Advisory_Lock",
 ]
 write("sql_text", [(f"sql_{i:02}", s) for i, s in enumerate(sql)])

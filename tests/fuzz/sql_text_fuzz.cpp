@@ -8,7 +8,8 @@
 // - session_effect ignores a trailing ';', and on "a;b" is that of a or'ed with that of b
 //   (every ';' splits, and the words it looks for hold no ';');
 // - is_query holds only for a text whose first keyword is a query's or WITH;
-// - contains_ci(text, word) is "the lower-cased text contains word".
+// - contains_ci(text, word) is "the lower-cased text contains word";
+// - mentions_session_function(text) is contains_ci for "set_config" or "advisory_lock".
 
 #include <appinfra/pg/detail/sql_text.hpp>
 
@@ -82,6 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = lower(sql);
   for (const std::string& w : {std::string(word), lower(word)})
     FUZZ_CHECK(pgd::contains_ci(sql, w) == (text.find(w) != std::string::npos), in() + "\nword: " + printable(w));
+  FUZZ_CHECK(pgd::mentions_session_function(sql) ==
+                 (pgd::contains_ci(sql, "set_config") || pgd::contains_ci(sql, "advisory_lock")),
+             in());
 
 #ifdef APPINFRA_FUZZ_SQLITE
   // The authorizer's arguments are C strings: the text up to its first NUL, twice.

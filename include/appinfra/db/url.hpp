@@ -2,6 +2,7 @@
 // Database URLs: scheme, credentials, host, path; and their redaction.
 
 #include <appinfra/db/detail/conninfo_parse.hpp>
+#include <appinfra/db/detail/literal_secrets.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -130,12 +131,9 @@ class Url {
   /// later, say) is replaced there too, when it has at least 4 characters.
   [[nodiscard]] std::string redacted() const {
     std::string out = redacted_structure();
-    std::vector<std::string> literals;
-    for (auto& s : secrets())
-      if (s.size() >= 4) literals.push_back(std::move(s));
-    std::sort(literals.begin(), literals.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const auto& secret : literals)
-      for (std::size_t p = 0; (p = out.find(secret, p)) != std::string::npos; p += 3) out.replace(p, secret.size(), "***");
+    detail::LiteralSecrets literals;
+    for (auto& s : secrets()) literals.add(std::move(s));
+    literals.remove_from(out);
     return out;
   }
 
@@ -186,7 +184,7 @@ class Url {
     if (detail::uri_prefix_length(text) != 0) return parse(text).redacted();
     if (text.find('=') != std::string_view::npos) {  // a key/value string (a value may hold a "://")
       const Url u = parse(text);
-      if (u.libpq_->ok()) return u.redacted();
+      if (u.libpq_ && u.libpq_->ok()) return u.redacted();  // none for another scheme (mysql://...?a=b)
     }
     return redact_free(text);
   }
@@ -194,9 +192,9 @@ class Url {
  private:
   static std::string redact_free(std::string_view text) {
     std::string out(text);
-    std::vector<std::string> hidden;  // what was hidden, to remove where else it is written
+    detail::LiteralSecrets hidden;  // what was hidden, to remove where else it is written
     const auto hide = [&](std::size_t start, std::size_t end) {
-      if (end - start >= 4) hidden.emplace_back(out.substr(start, end - start));
+      hidden.add(out.substr(start, end - start));
       out.replace(start, end - start, "***");
     };
     for (std::size_t pos = 0; (pos = out.find("://", pos)) != std::string::npos;) {
@@ -232,9 +230,7 @@ class Url {
       hide(start, end);
       pos = start + 3;
     }
-    std::sort(hidden.begin(), hidden.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const auto& secret : hidden)
-      for (std::size_t p = 0; (p = out.find(secret, p)) != std::string::npos; p += 3) out.replace(p, secret.size(), "***");
+    hidden.remove_from(out);
     return out;
   }
 

@@ -425,53 +425,60 @@ test::PgCluster& shared_cluster() {
   return *c;
 }
 
+// A scenario on the shared cluster, in a table of its own: the load, then
+// `fault(cluster, db, main_log)`; the bounds every scenario keeps are checked here.
+template <class Fault>
+Figures run_on_shared_cluster(const std::string& scenario, ThreadLog& main_log, Fault&& fault) {
+  test::PgCluster& c = shared_cluster();
+  const std::string table = table_for(scenario);
+  create_table(c, table);
+  const Figures f = run_scenario(
+      scenario, c.url(), c, table, [&](Database& db, ThreadLog& main) { return fault(c, db, main); }, main_log);
+  check_bounds(f);
+  return f;
+}
+
+// The fault of a server taken down and brought up again by `down_and_up()`: it is up
+// when its log says it accepts connections, or when `down_and_up()` returns (pg_ctl -w).
+template <class DownAndUp>
+FaultTimes bounce(const test::PgCluster& c, DownAndUp&& down_and_up) {
+  ReadyWatch ready(c);
+  FaultTimes t;
+  t.begun = Clock::now();
+  down_and_up();
+  t.up = ready.at(Clock::now());
+  return t;
+}
+
 }  // namespace
 
 TEST_CASE("a restart with -m fast under load loses no confirmed write and the pool recovers within bounds", "[faults]") {
-  test::PgCluster& c = shared_cluster();
-  const std::string scenario = "restart-fast", table = table_for(scenario);
-  create_table(c, table);
   ThreadLog main_log;
-  const Figures f = run_scenario(scenario, c.url(), c, table, [&](Database&, ThreadLog&) {
-    ReadyWatch ready(c);
-    FaultTimes t;
-    t.begun = Clock::now();
-    c.restart("fast");
-    t.up = ready.at(Clock::now());
-    return t;
-  }, main_log);
-  check_bounds(f);
+  const Figures f = run_on_shared_cluster("restart-fast", main_log, [](test::PgCluster& c, Database&, ThreadLog&) {
+    return bounce(c, [&] { c.restart("fast"); });
+  });
   check_failures(f, db::Failure::server_shutdown, {db::Failure::connection_lost, db::Failure::in_doubt});
 }
 
 TEST_CASE("a crash (stop -m immediate, then start) under load loses no confirmed write and the pool recovers within bounds",
           "[faults]") {
-  test::PgCluster& c = shared_cluster();
-  const std::string scenario = "crash-immediate", table = table_for(scenario);
-  create_table(c, table);
   ThreadLog main_log;
-  const Figures f = run_scenario(scenario, c.url(), c, table, [&](Database&, ThreadLog&) {
-    ReadyWatch ready(c);
-    FaultTimes t;
-    t.begun = Clock::now();
-    c.stop("immediate");
-    std::this_thread::sleep_for(300ms);  // down for a moment: connects are refused
-    c.start();                            // crash recovery
-    t.up = ready.at(Clock::now());
-    return t;
-  }, main_log);
-  check_bounds(f);
+  const auto crash = [](test::PgCluster& c, Database&, ThreadLog&) {
+    return bounce(c, [&] {
+      c.stop("immediate");
+      std::this_thread::sleep_for(300ms);  // down for a moment: connects are refused
+      c.start();                            // crash recovery
+    });
+  };
+  const Figures f = run_on_shared_cluster("crash-immediate", main_log, crash);
   check_failures(f, db::Failure::server_shutdown, {db::Failure::connection_lost, db::Failure::in_doubt});
 }
 
 TEST_CASE("a held connection whose backend is SIGKILLed fails with connection_lost; the others see server_crashed and "
           "the pool recovers within bounds",
           "[faults]") {
-  test::PgCluster& c = shared_cluster();
-  const std::string scenario = "sigkill-backend", table = table_for(scenario);
-  create_table(c, table);
   ThreadLog main_log;
-  const Figures f = run_scenario(scenario, c.url(), c, table, [&](Database& db, ThreadLog& main) {
+  const auto sigkill = [](test::PgCluster& c, Database& db, ThreadLog& main) {
     ReadyWatch ready(c);
     auto held = db.connect();
     const int pid = held.execute("SELECT pg_backend_pid()").scalar<int>();
@@ -483,8 +490,8 @@ TEST_CASE("a held connection whose backend is SIGKILLed fails with connection_lo
     // The held connection's backend is gone without a word: its next statement.
     main.timed("statement on the held connection after its backend was SIGKILLed", [&] { held.execute("SELECT 1"); });
     return t;
-  }, main_log);
-  check_bounds(f);
+  };
+  const Figures f = run_on_shared_cluster("sigkill-backend", main_log, sigkill);
   {
     INFO("scenario " << f.scenario << ": the held connection's own statement");
     REQUIRE(main_log.errors.size() == 1);
@@ -499,12 +506,9 @@ TEST_CASE("a held connection whose backend is SIGKILLed fails with connection_lo
 TEST_CASE("pg_terminate_backend of the idle pooled backends under load loses no confirmed write and the pool recovers "
           "within bounds",
           "[faults]") {
-  test::PgCluster& c = shared_cluster();
-  const std::string scenario = "terminate-idle", table = table_for(scenario);
-  create_table(c, table);
   ThreadLog main_log;
   int terminated = 0;
-  const Figures f = run_scenario(scenario, c.url(), c, table, [&](Database&, ThreadLog&) {
+  const auto terminate = [&](test::PgCluster& c, Database&, ThreadLog&) {
     FaultTimes t;
     t.begun = Clock::now();
     // Under the load every pooled connection may be busy at one instant: try again
@@ -513,10 +517,10 @@ TEST_CASE("pg_terminate_backend of the idle pooled backends under load loses no 
       terminated = c.terminate_backends(/*idle_only=*/true);
     t.up = Clock::now();  // the server never went away
     return t;
-  }, main_log);
-  std::printf("fault-detail: scenario=%s terminated %d idle backends\n", scenario.c_str(), terminated);
+  };
+  const Figures f = run_on_shared_cluster("terminate-idle", main_log, terminate);
+  std::printf("fault-detail: scenario=%s terminated %d idle backends\n", f.scenario.c_str(), terminated);
   CHECK(terminated > 0);
-  check_bounds(f);
   check_failures(f, db::Failure::server_shutdown, {db::Failure::connection_lost, db::Failure::in_doubt});
 }
 

@@ -30,6 +30,18 @@ inline void check_status_counts_once(const db::PoolStatus& s, std::size_t held) 
   CHECK(s.checked_out == held);
 }
 
+/// The drain law db::Pool and db::Interface share, for a model holding one
+/// connection: drain() gives up and counts it; given back afterwards (by
+/// `give_back()`) it is closed, nothing is checked out (`checked_out()` reads the
+/// model's status) and a second drain() finds nothing.
+template <class Model, class GiveBack, class CheckedOut>
+void check_drain_counts_held(Model& model, GiveBack give_back, CheckedOut checked_out) {
+  CHECK(model.drain(std::chrono::steady_clock::now()) == 1);
+  give_back();
+  CHECK(checked_out() == 0);
+  CHECK(model.drain(std::chrono::steady_clock::now()) == 0);
+}
+
 /// A connection has at most one holder: handles held at once hold distinct
 /// connections; and status() counts them once at every step.
 template <db::Pool P, class Make>
@@ -112,10 +124,7 @@ void pool_close_drain_idempotent(Make make) {
     // still gives it back (closing it) afterwards.
     auto pool = make();
     auto h = pool->acquire(std::source_location::current());
-    CHECK(pool->drain(std::chrono::steady_clock::now()) == 1);
-    h.release();
-    CHECK(pool->status().checked_out == 0);
-    CHECK(pool->drain(std::chrono::steady_clock::now()) == 0);
+    check_drain_counts_held(*pool, [&] { h.release(); }, [&] { return pool->status().checked_out; });
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
 using namespace appinfra::pg::detail;
 
 TEST_CASE("first_keyword skips white space, parentheses and comments") {
@@ -26,6 +28,57 @@ TEST_CASE("contains_ci finds a word in any case, without allocating") {
   CHECK_FALSE(contains_ci("SELECT 1", "set_config"));
   CHECK(contains_ci("x", ""));
   CHECK_FALSE(contains_ci("", "a"));
+}
+
+TEST_CASE("mentions_session_function finds set_config and advisory_lock wherever they are, as contains_ci does") {
+  const std::string filler(10'000, 'x');
+  const std::string underscores = [] {
+    std::string s;
+    while (s.size() < 10'000) s += "a_b set_confi advisory_loc _config _lock ";
+    return s;
+  }();
+  struct Case {
+    std::string text;
+    bool found;
+  };
+  const Case cases[] = {
+      {"set_config", true},                       // the whole text, both edges
+      {"ADVISORY_LOCK", true},
+      {"set_confi", false},                       // cut at the end
+      {"et_config", false},                       // cut at the start
+      {"dvisory_lock", false},
+      {"_config(1)", false},                      // '_' too near the start for the word
+      {"SELECT 1", false},
+      {"", false},
+      {"set_set_config", true},                   // a false start just before
+      {"advisory_advisory_lock", true},
+      {"pg_try_Advisory_Lock_shared(1)", true},
+      {"set_config" + filler, true},              // at the start of a long text
+      {filler + "Set_Config", true},              // at its very end
+      {filler + "advisory_lock", true},
+      {filler + "advisory_loc", false},
+      {filler, false},
+      {underscores, false},                       // many candidates, none a word
+      {underscores + "set_config", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text.substr(0, 40), c.text.size());
+    CHECK(mentions_session_function(c.text) == c.found);
+    CHECK(mentions_session_function(c.text) ==
+          (contains_ci(c.text, "set_config") || contains_ci(c.text, "advisory_lock")));
+  }
+}
+
+TEST_CASE("a long statement is dirty only when it changes the session") {
+  std::string insert = "INSERT INTO accounts (id, user_name) VALUES ";
+  for (int i = 0; insert.size() < 10'000; ++i)
+    insert += "(" + std::to_string(i) + ", 'user_" + std::to_string(i) + "'), ";
+  insert += "(0, 'x')";
+  CHECK_FALSE(session_effect(insert).dirty);
+  CHECK(session_effect(insert + "; SELECT pg_advisory_lock(1)").dirty);
+  CHECK(session_effect("SELECT set_config('a', 'b', false); " + insert).dirty);
+  CHECK(session_effect(insert + "; SET search_path TO x").dirty);
+  CHECK_FALSE(session_effect(insert + "; SELECT pg_advisory_xact_lock(1)").dirty);
 }
 
 TEST_CASE("plain statements leave nothing on the session") {
