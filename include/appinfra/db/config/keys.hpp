@@ -110,6 +110,18 @@ constexpr std::optional<std::size_t> choice_index(const KeySpec& k, std::string_
   }
 }
 
+/// How many choices key `k` has, and the name of choice `i`.
+constexpr std::size_t choice_count(const KeySpec& k) noexcept {
+  std::size_t n = k.choices.empty() ? 0 : 1;
+  for (char c : k.choices) n += c == '|';
+  return n;
+}
+constexpr std::string_view choice_name(const KeySpec& k, std::size_t i) noexcept {
+  std::string_view rest = k.choices;
+  for (; i > 0 && rest.find('|') != std::string_view::npos; --i) rest.remove_prefix(rest.find('|') + 1);
+  return rest.substr(0, rest.find('|'));
+}
+
 /// True when `text` is a value key `k` (a choice or a level) accepts.
 constexpr bool is_choice(const KeySpec& k, std::string_view text) noexcept {
   if (k.kind == Kind::level) return log::find_level(text).has_value();
@@ -155,12 +167,15 @@ constexpr std::optional<Violation> check_cross(const CrossRule& r, double key, d
 inline constexpr std::tuple keys{
     Key{KeySpec{.name = "url", .kind = Kind::text, .required = true, .doc = "the scheme picks the backend"},
         [](auto& c) -> auto& { return c.url; }},
-    Key{KeySpec{.name = "readonly", .doc = "picks the `ReadOnly` backend"}, [](auto& c) -> auto& { return c.readonly; }},
+    Key{KeySpec{.name = "readonly", .doc = "picks the `ReadOnly` backend"},
+        [](auto& c) -> auto& { return c.readonly; }},
     Key{KeySpec{.name = "create_db", .doc = "create the database if missing; not with `readonly`"},
         [](auto& c) -> auto& { return c.create_db; }},
-    Key{KeySpec{.name = "pool_size", .kind = Kind::integer, .section = Section::pool, .min = 1, .doc = "connections kept"},
+    Key{KeySpec{.name = "pool_size", .kind = Kind::integer, .section = Section::pool, .min = 1,
+                .doc = "connections kept"},
         [](auto& c) -> auto& { return c.pool.pool_size; }},
-    Key{KeySpec{.name = "max_overflow", .kind = Kind::integer, .section = Section::pool, .doc = "extra connections under load"},
+    Key{KeySpec{.name = "max_overflow", .kind = Kind::integer, .section = Section::pool,
+                .doc = "extra connections under load"},
         [](auto& c) -> auto& { return c.pool.max_overflow; }},
     Key{KeySpec{.name = "pool_timeout", .kind = Kind::duration, .section = Section::pool, .min_inclusive = false,
                 .doc = "longest wait for a connection"},
@@ -174,7 +189,8 @@ inline constexpr std::tuple keys{
         [](auto& c) -> auto& { return c.pool.pre_ping; }},
     Key{KeySpec{.name = "echo", .section = Section::query_log, .doc = "log every statement (at info)"},
         [](auto& c) -> auto& { return c.query_log.echo; }},
-    Key{KeySpec{.name = "auto_reconnect", .section = Section::setup, .doc = "retry a failed connect at setup; false: no retries"},
+    Key{KeySpec{.name = "auto_reconnect", .section = Section::setup,
+                .doc = "retry a failed connect at setup; false: no retries"},
         [](auto& c) -> auto& { return c.setup.auto_reconnect; }},
     Key{KeySpec{.name = "max_retries", .kind = Kind::integer, .section = Section::setup,
                 .doc = "connect retries at setup (none on SQLite)"},
@@ -216,21 +232,22 @@ inline constexpr std::tuple keys{
     Key{KeySpec{.name = "keepalives", .section = Section::postgresql, .backends = Backends::postgresql,
                 .doc = "TCP keepalives, unless the url sets them"},
         [](auto& c) -> auto& { return c.pg.keepalives; }},
-    Key{KeySpec{.name = "query_log_params", .section = Section::query_log, .doc = "log parameter values with statements"},
+    Key{KeySpec{.name = "query_log_params", .section = Section::query_log,
+                .doc = "log parameter values with statements"},
         [](auto& c) -> auto& { return c.query_log.params; }},
-    Key{KeySpec{.name = "extensions", .kind = Kind::name_list, .section = Section::postgresql, .backends = Backends::postgresql,
-                .doc = "created before migrations"},
+    Key{KeySpec{.name = "extensions", .kind = Kind::name_list, .section = Section::postgresql,
+                .backends = Backends::postgresql, .doc = "created before migrations"},
         [](auto& c) -> auto& { return c.pg.extensions; }},
-    Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql, .backends = Backends::postgresql,
-                .doc = "created before migrations"},
+    Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql,
+                .backends = Backends::postgresql, .doc = "created before migrations"},
         [](auto& c) -> auto& { return c.pg.schema; }},
     Key{KeySpec{.name = "setup_retry", .section = Section::setup,
                 .doc = "a database whose setup failed for a reason that may pass (`ConnectionError`, "
                        "`PoolTimeoutError`) is set up again in the background until it succeeds; false: it stays "
                        "failed"},
         [](auto& c) -> auto& { return c.setup.retry; }},
-    Key{KeySpec{.name = "setup_retry_max_interval", .kind = Kind::duration, .section = Section::setup, .min_inclusive = false,
-                .doc = "longest wait between two background setup attempts"},
+    Key{KeySpec{.name = "setup_retry_max_interval", .kind = Kind::duration, .section = Section::setup,
+                .min_inclusive = false, .doc = "longest wait between two background setup attempts"},
         [](auto& c) -> auto& { return c.setup.retry_max_interval; }},
 };
 

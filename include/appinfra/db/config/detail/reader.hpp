@@ -41,16 +41,14 @@ inline std::string describe(const Violation& v) {
 
 /// What a choice key expects, in the words its messages have always used.
 inline std::string expected_choice(const KeySpec& k) {
-  std::string out;
-  std::string_view rest = k.choices;
-  for (bool first = true;; first = false) {
-    const std::size_t bar = rest.find('|');
-    const std::string_view item = rest.substr(0, bar);
-    if (k.kind == Kind::level) out.append(first ? "expected one of " : ", ").append(item);
-    else out.append(first ? "expected '" : bar == std::string_view::npos ? " or '" : ", '").append(item).append("'");
-    if (bar == std::string_view::npos) return out;
-    rest.remove_prefix(bar + 1);
+  std::string out = k.kind == Kind::level ? "expected one of " : "expected ";
+  for (std::size_t i = 0, n = choice_count(k); i < n; ++i) {
+    if (k.kind == Kind::level)
+      out.append(i == 0 ? "" : ", ").append(choice_name(k, i));
+    else
+      out.append(i == 0 ? "'" : i + 1 == n ? " or '" : ", '").append(choice_name(k, i)).append("'");
   }
+  return out;
 }
 
 /// Reads the values of database `database`'s options; every error is a ConfigError.
@@ -109,8 +107,10 @@ struct Reader {
   /// The names of a name list: a list, or a comma-separated text ("pgcrypto, uuid-ossp").
   [[nodiscard]] std::vector<std::string> names(const KeySpec& k, const Value& v) const {
     std::vector<std::string> items;
-    if (const auto* l = std::get_if<Value::List>(&v.storage())) items = *l;
-    else split_commas(text(k.name, v), items);
+    if (const auto* l = std::get_if<Value::List>(&v.storage()))
+      items = *l;
+    else
+      split_commas(text(k.name, v), items);
     std::vector<std::string> out;
     for (auto& item : items) {
       item.erase(0, item.find_first_not_of(' '));
@@ -162,7 +162,8 @@ struct Reader {
   void read(std::vector<std::string>& f, const KeySpec& k, const Value& v) const { f = names(k, v); }
   void read(Url& f, const KeySpec& k, const Value& v) const {
     const std::string t = text(k.name, v);
-    if (t.empty()) throw bad(k.name, v, "it is empty; expected a database url such as postgresql://host/db or sqlite:///path");
+    if (t.empty())
+      throw bad(k.name, v, "it is empty; expected a database url such as postgresql://host/db or sqlite:///path");
     f = Url::parse(t);
   }
 };
@@ -171,16 +172,21 @@ struct Reader {
 /// for texts and lists.
 template <class T>
 std::optional<double> as_number(const T& f) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) return static_cast<double>(f);
-  else if constexpr (std::is_same_v<T, std::chrono::duration<double>>) return f.count();
-  else return std::nullopt;
+  if constexpr (std::is_arithmetic_v<T>)
+    return static_cast<double>(f);
+  else if constexpr (std::is_same_v<T, std::chrono::duration<double>>)
+    return f.count();
+  else
+    return std::nullopt;
 }
 
 /// Lowers a number field to `bound` when above it (a cross rule's clamp).
 template <class T>
 void lower_to(T& f, double bound) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) f = std::min(f, static_cast<T>(bound));
-  else if constexpr (std::is_same_v<T, std::chrono::duration<double>>) f = std::min(f, T(bound));
+  if constexpr (std::is_arithmetic_v<T>)
+    f = std::min(f, static_cast<T>(bound));
+  else if constexpr (std::is_same_v<T, std::chrono::duration<double>>)
+    f = std::min(f, T(bound));
 }
 
 }  // namespace appinfra::db::detail
