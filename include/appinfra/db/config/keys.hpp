@@ -73,7 +73,7 @@ struct Key {
 
 /// A broken rule: which one, and the bound it names.
 struct Violation {
-  enum Rule { not_finite, not_integer, below, not_above, above, below_resolution } rule;
+  enum Rule { not_finite, not_integer, below, not_above, above, below_resolution, both } rule;
   double bound = 0;
 };
 
@@ -159,7 +159,7 @@ inline constexpr std::array cross_rules{
 /// Checks a cross rule on the two values (booleans as 0 and 1).
 constexpr std::optional<Violation> check_cross(const CrossRule& r, double key, double other) noexcept {
   if (r.relation == CrossRule::at_most && key > other) return Violation{Violation::above, other};
-  if (r.relation == CrossRule::not_both && key != 0 && other != 0) return Violation{Violation::above, 0};
+  if (r.relation == CrossRule::not_both && key != 0 && other != 0) return Violation{Violation::both};
   return std::nullopt;
 }
 

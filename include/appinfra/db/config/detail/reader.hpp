@@ -35,6 +35,7 @@ inline std::string describe(const Violation& v) {
     case Violation::above: return fmt::format("must be at most {}", v.bound);
     case Violation::below_resolution:
       return fmt::format("below the resolution of durations, 1 ms ({} s): it would be rounded to 0", v.bound);
+    case Violation::both: return "not together";  // a not_both rule; from() words its own message
   }
   return "invalid";
 }
