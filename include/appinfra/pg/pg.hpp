@@ -176,7 +176,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
         return "\"" + name + "\"";
       };
       if (!config->pg.schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS " + quoted(config->pg.schema, "schema"));
-      for (const auto& e : config->pg.extensions) c.execute("CREATE EXTENSION IF NOT EXISTS " + quoted(e, "extensions"));
+      for (const auto& e : config->pg.extensions)
+        c.execute("CREATE EXTENSION IF NOT EXISTS " + quoted(e, "extensions"));
     }
   };
 

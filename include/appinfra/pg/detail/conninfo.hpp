@@ -71,7 +71,8 @@ inline std::string session_settings(const db::DatabaseConfig& c, bool read_only)
   // Also the default for autocommit statements; sessions say READ ONLY themselves.
   if (read_only) sql += "SET default_transaction_read_only = on; ";
   if (c.pg.statement_timeout)
-    sql += fmt::format("SET statement_timeout = {}; ", static_cast<long long>(c.pg.statement_timeout->count() * 1000.0));
+    sql += fmt::format("SET statement_timeout = {}; ",
+                       static_cast<long long>(c.pg.statement_timeout->count() * 1000.0));
   return sql;
 }
 
