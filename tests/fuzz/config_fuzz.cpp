@@ -4,7 +4,7 @@
 //   byte 0: which url to start from (0-4 below; others: none), so that the other
 //           keys are checked against a valid url too;
 //   then up to 24 records: key, kind, value
-//     key:   a byte; below 0xf0 one of DatabaseConfig::keys, else a text (length
+//     key:   a byte; below 0xf0 one of detail::key_specs, else a text (length
 //            byte, bytes) that may be any key at all;
 //     kind:  a byte, low 2 bits: 0 bool (1 byte), 1 integer (8 bytes, or 1 signed
 //            byte when bit 2 is set), 2 double (8 raw bytes: NaN, infinities,
@@ -74,10 +74,10 @@ Options decode(Reader& r) {
   Options o;
   const std::uint8_t start = r.byte();
   if (start < std::size(start_urls)) o.set("url", std::string(start_urls[start]));
-  constexpr std::size_t key_count = std::size(DatabaseConfig::keys);
+  constexpr std::size_t key_count = appinfra::db::detail::key_specs.size();
   for (int n = 0; n < 24 && !r.empty(); ++n) {
     const std::uint8_t k = r.byte();
-    std::string key = k < 0xf0 ? std::string(DatabaseConfig::keys[k % key_count]) : r.text();
+    std::string key = k < 0xf0 ? std::string(appinfra::db::detail::key_specs[k % key_count].name) : r.text();
     const std::uint8_t kind = r.byte();
     switch (kind & 3) {
       case 0: o.set(std::move(key), Value((r.byte() & 1) != 0)); break;
@@ -111,24 +111,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const DatabaseConfig c = DatabaseConfig::from("fuzzdb", options);
     FUZZ_CHECK(c.name == "fuzzdb", describe());
     FUZZ_CHECK(!c.url.text().empty(), describe());
-    FUZZ_CHECK(c.pool_size >= 1 && c.pool_size <= 1'000'000, describe());
-    FUZZ_CHECK(c.max_overflow >= 0 && c.max_overflow <= 1'000'000, describe());
-    FUZZ_CHECK(c.max_retries >= 0 && c.max_retries <= 1'000'000, describe());
-    FUZZ_CHECK(c.min_idle >= 0 && c.min_idle <= c.pool_size, describe());
+    FUZZ_CHECK(c.pool.pool_size >= 1 && c.pool.pool_size <= 1'000'000, describe());
+    FUZZ_CHECK(c.pool.max_overflow <= 1'000'000, describe());  // unsigned now: never negative
+    FUZZ_CHECK(c.pool.max_retries >= 0 && c.pool.max_retries <= 1'000'000, describe());
+    FUZZ_CHECK(c.pool.min_idle <= c.pool.pool_size, describe());  // unsigned now: never negative
     FUZZ_CHECK(!(c.readonly && c.create_db), describe());
-    FUZZ_CHECK(finite_within(c.pool_timeout, 0.0) && c.pool_timeout.count() > 0, describe());
-    FUZZ_CHECK(finite_within(c.pool_recycle, -1.0), describe());
-    FUZZ_CHECK(finite_within(c.retry_delay, 0.0), describe());
-    FUZZ_CHECK(finite_within(c.setup_retry_max_interval, 0.0) && c.setup_retry_max_interval.count() > 0, describe());
-    FUZZ_CHECK(c.pool_recycle_jitter >= 0.0 && c.pool_recycle_jitter <= 1.0, describe());
-    FUZZ_CHECK(finite_within(c.pre_ping_window, 0.0), describe());
-    FUZZ_CHECK(finite_within(c.pre_ping_grace, 0.0) && c.pre_ping_grace <= c.pre_ping_window, describe());
-    FUZZ_CHECK(finite_within(c.idle_timeout, -1.0), describe());
-    FUZZ_CHECK(finite_within(c.hold_warning, -1.0), describe());
-    FUZZ_CHECK(!c.statement_timeout || (finite_within(*c.statement_timeout, 0.0) && c.statement_timeout->count() > 0),
+    FUZZ_CHECK(finite_within(c.pool.timeout, 0.0) && c.pool.timeout.count() > 0, describe());
+    FUZZ_CHECK(finite_within(c.pool.recycle, -1.0), describe());
+    FUZZ_CHECK(finite_within(c.pool.retry_delay, 0.0), describe());
+    FUZZ_CHECK(finite_within(c.setup.retry_max_interval, 0.0) && c.setup.retry_max_interval.count() > 0, describe());
+    FUZZ_CHECK(c.pool.recycle_jitter >= 0.0 && c.pool.recycle_jitter <= 1.0, describe());
+    FUZZ_CHECK(finite_within(c.pool.pre_ping_window, 0.0), describe());
+    FUZZ_CHECK(finite_within(c.pool.pre_ping_grace, 0.0) && c.pool.pre_ping_grace <= c.pool.pre_ping_window,
                describe());
-    for (const auto& e : c.extensions) FUZZ_CHECK(appinfra::db::detail::is_identifier(e, true), describe());
-    FUZZ_CHECK(c.schema.empty() || appinfra::db::detail::is_identifier(c.schema), describe());
+    FUZZ_CHECK(finite_within(c.pool.idle_timeout, -1.0), describe());
+    FUZZ_CHECK(finite_within(c.pool.hold_warning, -1.0), describe());
+    FUZZ_CHECK(!c.pg.statement_timeout ||
+                   (finite_within(*c.pg.statement_timeout, 0.0) && c.pg.statement_timeout->count() > 0),
+               describe());
+    for (const auto& e : c.pg.extensions) FUZZ_CHECK(appinfra::db::detail::is_identifier(e, true), describe());
+    FUZZ_CHECK(c.pg.schema.empty() || appinfra::db::detail::is_identifier(c.pg.schema), describe());
   } catch (const ConfigError& e) {
     const std::string what = e.what();
     FUZZ_CHECK(e.database() == "fuzzdb" && contains(what, "fuzzdb"), describe() + "\nerror: " + printable(what));

@@ -115,7 +115,7 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
     return c.url.scheme() == "stub" && c.readonly == A::read_only;
   }
   StubBackend(const L& logger, db::DatabaseConfig c)
-      : Base(logger, c, make_connector(c), db::PoolOptions::from(c)) {}
+      : Base(logger, c, make_connector(c), c.pool_options()) {}
 
   class Connection {
    public:

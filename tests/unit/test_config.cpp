@@ -28,18 +28,18 @@ TEST_CASE("defaults are the seed's") {
   CHECK(c.name == "primary");
   CHECK(c.readonly == false);
   CHECK(c.create_db == false);
-  CHECK(c.pool_size == 5);
-  CHECK(c.max_overflow == 10);
-  CHECK(c.pool_timeout.count() == 30.0);
-  CHECK(c.pool_recycle.count() == 3600.0);
-  CHECK(c.pool_pre_ping == true);
-  CHECK(c.echo == false);
-  CHECK(c.auto_reconnect == true);
-  CHECK(c.max_retries == 3);
-  CHECK(c.retry_delay.count() == 1.0);
+  CHECK(c.pool.pool_size == 5);
+  CHECK(c.pool.max_overflow == 10);
+  CHECK(c.pool.timeout.count() == 30.0);
+  CHECK(c.pool.recycle.count() == 3600.0);
+  CHECK(c.pool.pre_ping == true);
+  CHECK(c.query_log.echo == false);
+  CHECK(c.setup.auto_reconnect == true);
+  CHECK(c.pool.max_retries == 3);
+  CHECK(c.pool.retry_delay.count() == 1.0);
   CHECK(c.query_log_level() == log::Level::off);
-  CHECK(c.setup_retry == true);
-  CHECK(c.setup_retry_max_interval.count() == 2.0);
+  CHECK(c.setup.retry == true);
+  CHECK(c.setup.retry_max_interval.count() == 2.0);
 }
 
 TEST_CASE("every option is read") {
@@ -56,14 +56,14 @@ TEST_CASE("every option is read") {
                                               {"retry_delay", 0},
                                               {"query_lg_level", "debug"}});
   CHECK(c.readonly);
-  CHECK(c.pool_size == 3);
-  CHECK(c.max_overflow == 0);
-  CHECK(c.pool_timeout.count() == 2.5);
-  CHECK(c.pool_recycle.count() == -1.0);
-  CHECK_FALSE(c.pool_pre_ping);
-  CHECK(c.echo);
-  CHECK_FALSE(c.auto_reconnect);
-  CHECK(c.max_retries == 0);
+  CHECK(c.pool.pool_size == 3);
+  CHECK(c.pool.max_overflow == 0);
+  CHECK(c.pool.timeout.count() == 2.5);
+  CHECK(c.pool.recycle.count() == -1.0);
+  CHECK_FALSE(c.pool.pre_ping);
+  CHECK(c.query_log.echo);
+  CHECK_FALSE(c.setup.auto_reconnect);
+  CHECK(c.pool.max_retries == 0);
   CHECK(c.query_log_level() == log::Level::debug);
 }
 
@@ -74,9 +74,9 @@ TEST_CASE("echo: true logs queries at info unless query_lg_level says otherwise"
 TEST_CASE("values given as text, as from environment variables, are accepted") {
   const auto c = DatabaseConfig::from("a", {{"url", "sqlite://"}, {"pool_size", "7"}, {"readonly", "true"},
                                             {"pool_timeout", "0.5"}});
-  CHECK(c.pool_size == 7);
+  CHECK(c.pool.pool_size == 7);
   CHECK(c.readonly);
-  CHECK(c.pool_timeout.count() == 0.5);
+  CHECK(c.pool.timeout.count() == 0.5);
 }
 
 TEST_CASE("a missing url is an error naming the database and the key") {
@@ -149,9 +149,9 @@ TEST_CASE("Config keeps configuration order") {
 TEST_CASE("options accept every integer and floating-point type") {
   const auto c = DatabaseConfig::from("a", {{"url", "sqlite://"}, {"pool_size", std::size_t{4}},
                                             {"max_overflow", short{2}}, {"pool_timeout", 1.5f}});
-  CHECK(c.pool_size == 4);
-  CHECK(c.max_overflow == 2);
-  CHECK(c.pool_timeout.count() == 1.5);
+  CHECK(c.pool.pool_size == 4);
+  CHECK(c.pool.max_overflow == 2);
+  CHECK(c.pool.timeout.count() == 1.5);
 }
 
 TEST_CASE("the value of an unknown key, or of a key naming a secret, is never shown") {
@@ -180,23 +180,23 @@ TEST_CASE("the pool options are read and checked") {
   const auto c = DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pool_reuse", "fifo"}, {"min_idle", 2},
                                             {"lazy_min_idle", true}, {"idle_timeout", -1}, {"hold_warning", 5},
                                             {"pre_ping_window", 0.5}, {"pool_recycle_jitter", 0.2}});
-  CHECK(c.pool_reuse_fifo);
-  CHECK(c.min_idle == 2);
-  CHECK(c.lazy_min_idle);
-  CHECK(c.idle_timeout.count() == -1);
-  CHECK(c.hold_warning.count() == 5);
-  CHECK(c.pre_ping_window.count() == 0.5);
-  CHECK(c.pool_recycle_jitter == 0.2);
+  CHECK(c.pool.reuse == db::ReuseOrder::fifo);
+  CHECK(c.pool.min_idle == 2);
+  CHECK(c.pool.lazy_min_idle);
+  CHECK(c.pool.idle_timeout.count() == -1);
+  CHECK(c.pool.hold_warning.count() == 5);
+  CHECK(c.pool.pre_ping_window.count() == 0.5);
+  CHECK(c.pool.recycle_jitter == 0.2);
   CHECK(rejected({{"url", "sqlite://"}, {"pool_reuse", "random"}}).key() == "pool_reuse");
   CHECK(rejected({{"url", "sqlite://"}, {"min_idle", 9}}).key() == "min_idle");
   CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle_jitter", 1.5}}).key() == "pool_recycle_jitter");
 }
 
 TEST_CASE("pre_ping_grace: 5 ms by default, never past pre_ping_window") {
-  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}}).pre_ping_grace.count() == 0.005);
-  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_grace", 0}}).pre_ping_grace.count() == 0);
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}}).pool.pre_ping_grace.count() == 0.005);
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_grace", 0}}).pool.pre_ping_grace.count() == 0);
   // A window of 0 asks for a round trip on every checkout: the default grace follows it.
-  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_window", 0}}).pre_ping_grace.count() == 0);
+  CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"pre_ping_window", 0}}).pool.pre_ping_grace.count() == 0);
   const auto e = rejected({{"url", "sqlite://"}, {"pre_ping_window", 0.5}, {"pre_ping_grace", 2}});
   CHECK(e.key() == "pre_ping_grace");
   CHECK(e.value() == "2");
@@ -207,10 +207,10 @@ TEST_CASE("pre_ping_grace: 5 ms by default, never past pre_ping_window") {
 TEST_CASE("setup_retry and setup_retry_max_interval are read and checked like the other durations") {
   const auto c = DatabaseConfig::from("p", {{"url", "sqlite://"}, {"setup_retry", "false"},
                                             {"setup_retry_max_interval", 0.25}});
-  CHECK_FALSE(c.setup_retry);
-  CHECK(c.setup_retry_max_interval.count() == 0.25);
+  CHECK_FALSE(c.setup.retry);
+  CHECK(c.setup.retry_max_interval.count() == 0.25);
   CHECK(DatabaseConfig::from("p", {{"url", "sqlite://"}, {"setup_retry_max_interval", "30"}})
-            .setup_retry_max_interval.count() == 30.0);
+            .setup.retry_max_interval.count() == 30.0);
   // 0 would retry without pause: the cap must be positive.
   const auto zero = rejected({{"url", "sqlite://"}, {"setup_retry_max_interval", 0}});
   CHECK(zero.key() == "setup_retry_max_interval");
@@ -238,7 +238,7 @@ TEST_CASE("an override with set() replaces a value: it is not a duplicate") {
   Options o{{"url", "sqlite://"}, {"pool_size", 1}};
   o.set("pool_size", 7);  // from the environment, say
   CHECK(o.duplicate() == nullptr);
-  CHECK(DatabaseConfig::from("orders", o).pool_size == 7);
+  CHECK(DatabaseConfig::from("orders", o).pool.pool_size == 7);
   // add() is for the keys of one mapping, as a config file reader gives them.
   Options read;
   read.add("url", "sqlite://").add("max_overflow", 2).add("max_overflow", 3);
@@ -257,8 +257,8 @@ TEST_CASE("a non-zero duration below 1 ms is an error: it would become 0") {
   CHECK(rejected({{"url", "sqlite://"}, {"pool_recycle", -0.0005}}).key() == "pool_recycle");
   // 1 ms itself, and 0 where 0 is allowed, are fine.
   CHECK(DatabaseConfig::from("a", {{"url", "postgresql://h/db"}, {"statement_timeout", 0.001}})
-            .statement_timeout->count() == 0.001);
-  CHECK(DatabaseConfig::from("a", {{"url", "sqlite://"}, {"retry_delay", 0}}).retry_delay.count() == 0);
+            .pg.statement_timeout->count() == 0.001);
+  CHECK(DatabaseConfig::from("a", {{"url", "sqlite://"}, {"retry_delay", 0}}).pool.retry_delay.count() == 0);
 }
 
 TEST_CASE("a NUL in a value or a key is an error, shown escaped so what() is not cut short") {
@@ -295,5 +295,5 @@ TEST_CASE("PostgreSQL's keys on a SQLite url are errors showing the value") {
   CHECK_THAT(e.what(), Contains("PostgreSQL"));
   CHECK(rejected({{"url", "sqlite:///app.db"}, {"extensions", "pgcrypto"}}).key() == "extensions");
   CHECK(rejected({{"url", "sqlite:///app.db"}, {"keepalives", true}}).key() == "keepalives");
-  CHECK(DatabaseConfig::from("p", {{"url", "postgresql://h/db"}, {"schema", "app"}}).schema == "app");
+  CHECK(DatabaseConfig::from("p", {{"url", "postgresql://h/db"}, {"schema", "app"}}).pg.schema == "app");
 }

@@ -2,6 +2,7 @@
 // Log levels and their names, shared by every logger.
 
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,15 +19,28 @@ constexpr std::string_view to_string(Level l) noexcept {
   return level_names[static_cast<std::size_t>(l)];
 }
 
-/// Parses a level name ("debug", "info", "warn"/"warning", ...), case-insensitive.
+/// The level a name stands for ("debug", "info", "warn"/"warning", "fatal"/"critical",
+/// ...), case-insensitive; nullopt for any other text. Usable at compile time.
+constexpr std::optional<Level> find_level(std::string_view text) noexcept {
+  const auto same = [text](std::string_view name) {
+    if (name.size() != text.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+      if (c != name[i]) return false;
+    }
+    return true;
+  };
+  if (same("warn")) return Level::warning;
+  if (same("fatal")) return Level::critical;
+  for (std::size_t i = 0; i < level_names.size(); ++i)
+    if (same(level_names[i])) return static_cast<Level>(i);
+  return std::nullopt;
+}
+
+/// Parses a level name (see find_level).
 /// Throws std::invalid_argument naming the bad value and the valid ones.
 inline Level parse_level(std::string_view text) {
-  std::string lower(text);
-  for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (lower == "warn") return Level::warning;
-  if (lower == "fatal") return Level::critical;
-  for (std::size_t i = 0; i < level_names.size(); ++i)
-    if (level_names[i] == lower) return static_cast<Level>(i);
+  if (const auto level = find_level(text)) return *level;
   throw std::invalid_argument("unknown log level '" + std::string(text) +
                               "' (expected one of: trace, debug, info, warning, error, "
                               "critical, off)");

@@ -18,6 +18,7 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/pg/connection.hpp>
 #include <appinfra/pg/detail/connector.hpp>
+#include <appinfra/pg/options.hpp>
 #include <appinfra/pg/session.hpp>
 
 #include <fmt/core.h>
@@ -63,7 +64,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   /// Creates the database first when create_db is set, then warms the pool up.
   /// Throws ConfigError, ConnectionError or db::ReadOnlyServerError.
   PG(const L& logger, db::DatabaseConfig config)
-      : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), db::PoolOptions::from(config)) {}
+      : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), config.pool_options()) {}
 
   /// The seed's `PG(logger, config, query_lg_level="debug")`: the query log level
   /// given apart from the configuration.
@@ -174,13 +175,14 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
                                 fmt::format("database '{}': key '{}' has invalid name '{}'", config->name, key, name));
         return "\"" + name + "\"";
       };
-      if (!config->schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS " + quoted(config->schema, "schema"));
-      for (const auto& e : config->extensions) c.execute("CREATE EXTENSION IF NOT EXISTS " + quoted(e, "extensions"));
+      if (!config->pg.schema.empty()) c.execute("CREATE SCHEMA IF NOT EXISTS " + quoted(config->pg.schema, "schema"));
+      for (const auto& e : config->pg.extensions)
+        c.execute("CREATE EXTENSION IF NOT EXISTS " + quoted(e, "extensions"));
     }
   };
 
   static db::DatabaseConfig with_level(db::DatabaseConfig c, log::Level level) {
-    c.query_lg_level = level;
+    c.query_log.level = level;
     return c;
   }
 };

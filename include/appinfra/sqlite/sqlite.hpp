@@ -293,11 +293,11 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   };
 
   static db::DatabaseConfig checked(db::DatabaseConfig c) {
-    if (!c.extensions.empty() || !c.schema.empty())
-      throw db::ConfigError(c.name, c.schema.empty() ? "extensions" : "schema", "",
+    if (!c.pg.extensions.empty() || !c.pg.schema.empty())
+      throw db::ConfigError(c.name, c.pg.schema.empty() ? "extensions" : "schema", "",
                             fmt::format("database '{}': key '{}' is for PostgreSQL; SQLite has no {}", c.name,
-                                        c.schema.empty() ? "extensions" : "schema",
-                                        c.schema.empty() ? "extensions" : "schemas"));
+                                        c.pg.schema.empty() ? "extensions" : "schema",
+                                        c.pg.schema.empty() ? "extensions" : "schemas"));
     return c;
   }
 
@@ -310,7 +310,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
                               fmt::format("database '{}': an in-memory SQLite database lives in its one connection; "
                                           "a pool that closes connections on return (NullPool) would lose it",
                                           c.name));
-    db::PoolOptions o = db::PoolOptions::from(c);
+    db::PoolOptions o = c.pool_options();
     o.max_retries = 0;  // a file that cannot be opened now will not open in a second either
     return detail::Target::from(c).memory ? db::StaticPool<detail::Connector<L>>::adjust(o) : o;
   }

@@ -53,8 +53,8 @@ inline bool setup_failure_may_pass(const std::exception_ptr& e) noexcept {
 /// setup_retry_max_interval, times a jitter of 0.5 to 1 (`fraction` in [0, 1)), so
 /// that processes started together do not retry in lockstep. Never above the cap.
 inline std::chrono::duration<double> setup_retry_interval(const DatabaseConfig& c, int n, double fraction) noexcept {
-  const double step = std::max(c.retry_delay.count(), 0.01) * std::pow(2.0, std::clamp(n, 0, 60));
-  return std::chrono::duration<double>(std::min(step, c.setup_retry_max_interval.count()) *
+  const double step = std::max(c.pool.retry_delay.count(), 0.01) * std::pow(2.0, std::clamp(n, 0, 60));
+  return std::chrono::duration<double>(std::min(step, c.setup.retry_max_interval.count()) *
                                        (0.5 + 0.5 * std::clamp(fraction, 0.0, 1.0)));
 }
 
@@ -315,7 +315,7 @@ class ManagerBase {
       s.set_up.store(true, std::memory_order_release);
     } catch (const std::exception& e) {
       const std::exception_ptr cause = std::current_exception();
-      const bool again = config && config->setup_retry && setup_failure_may_pass(cause);
+      const bool again = config && config->setup.retry && setup_failure_may_pass(cause);
       std::chrono::duration<double> wait{0};
       {
         std::lock_guard lock(s.mutex);
@@ -421,7 +421,7 @@ class ManagerBase {
       s.attempt_running = true;
       previous = s.error;
     }
-    config.max_retries = 0;  // one connection attempt: this thread's schedule is the backoff
+    config.pool.max_retries = 0;  // one connection attempt: this thread's schedule is the backoff
     std::exception_ptr failure;
     try {
       derived().build(s, config);

@@ -1,5 +1,7 @@
 #pragma once
-#include <appinfra/db/config.hpp>
+// The pool's options: a plain value type with its defaults. The keys that set
+// them are declared and parsed on the configuration side (db/config/keys.hpp),
+// so the pool does not depend on the parser.
 
 #include <chrono>
 #include <cstddef>
@@ -12,7 +14,7 @@ enum class ReuseOrder {
   fifo,  ///< the least recently returned: load spreads over all of them
 };
 
-/// The pool's share of a DatabaseConfig. Value type.
+/// The pool's share of a DatabaseConfig (its `pool`). Value type.
 struct PoolOptions {
   using Seconds = std::chrono::duration<double>;
 
@@ -45,26 +47,6 @@ struct PoolOptions {
   /// Connection attempts at warm-up: 1 + max_retries, sleeping retry_delay * 2^n.
   int max_retries = 3;
   Seconds retry_delay{1.0};
-
-  static PoolOptions from(const DatabaseConfig& c) {
-    PoolOptions o;
-    o.pool_size = static_cast<std::size_t>(c.pool_size);
-    o.max_overflow = static_cast<std::size_t>(c.max_overflow);
-    o.timeout = c.pool_timeout;
-    o.recycle = c.pool_recycle;
-    o.recycle_jitter = c.pool_recycle_jitter;
-    o.pre_ping = c.pool_pre_ping;
-    o.pre_ping_window = c.pre_ping_window;
-    o.pre_ping_grace = c.pre_ping_grace;
-    o.reuse = c.pool_reuse_fifo ? ReuseOrder::fifo : ReuseOrder::lifo;
-    o.min_idle = static_cast<std::size_t>(c.min_idle);
-    o.lazy_min_idle = c.lazy_min_idle;
-    o.idle_timeout = c.idle_timeout;
-    o.hold_warning = c.hold_warning;
-    o.max_retries = c.auto_reconnect ? c.max_retries : 0;
-    o.retry_delay = c.retry_delay;
-    return o;
-  }
 };
 
 }  // namespace appinfra::db

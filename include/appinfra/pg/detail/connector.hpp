@@ -44,7 +44,7 @@ class Connector {
         setup_sql_(session_setup(c, read_only)),
         reset_sql_(session_reset(c, read_only)),
         logger_(logger),
-        query_log_(logger, c.name, c.query_log_level(), c.query_log_params, redact_) {
+        query_log_(logger, c.name, c.query_log_level(), c.query_log.params, redact_) {
     if (c.create_db) ensure_database();
   }
 

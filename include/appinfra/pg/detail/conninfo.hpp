@@ -53,8 +53,8 @@ inline std::string conninfo(const db::DatabaseConfig& c, std::string_view dbname
   };
   for (const auto& p : parse->params) set(p.key, p.value, true);
   if (!dbname.empty()) set("dbname", std::string(dbname), true);
-  set("connect_timeout", std::to_string(std::max(2L, static_cast<long>(std::ceil(c.pool_timeout.count())))), false);
-  if (c.keepalives) {
+  set("connect_timeout", std::to_string(std::max(2L, static_cast<long>(std::ceil(c.pool.timeout.count())))), false);
+  if (c.pg.keepalives) {
     set("keepalives", "1", false);
     set("keepalives_idle", "60", false);
     set("keepalives_interval", "10", false);
@@ -70,8 +70,9 @@ inline std::string session_settings(const db::DatabaseConfig& c, bool read_only)
   std::string sql;
   // Also the default for autocommit statements; sessions say READ ONLY themselves.
   if (read_only) sql += "SET default_transaction_read_only = on; ";
-  if (c.statement_timeout)
-    sql += fmt::format("SET statement_timeout = {}; ", static_cast<long long>(c.statement_timeout->count() * 1000.0));
+  if (c.pg.statement_timeout)
+    sql += fmt::format("SET statement_timeout = {}; ",
+                       static_cast<long long>(c.pg.statement_timeout->count() * 1000.0));
   return sql;
 }
 

@@ -33,9 +33,9 @@ class Connector {
 
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name), target_(Target::from(c)), read_only_(read_only), create_(c.create_db),
-        busy_timeout_ms_(static_cast<int>(std::min(c.pool_timeout.count() * 1000.0, 2e9))),
+        busy_timeout_ms_(static_cast<int>(std::min(c.pool.timeout.count() * 1000.0, 2e9))),
         logger_(logger),
-        query_log_(logger, c.name, c.query_log_level(), c.query_log_params) {}
+        query_log_(logger, c.name, c.query_log_level(), c.query_log.params) {}
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
