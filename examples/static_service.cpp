@@ -32,7 +32,7 @@ int main() {
   Primary& primary = service.db<"primary">();  // the concrete type, no lookup
   primary.connect().execute("CREATE TABLE hits (n INTEGER); INSERT INTO hits VALUES (41)");
   const int n = primary.connect().execute("SELECT n + 1 FROM hits").scalar<int>();
-  fmt::print("primary answered {} (pool_size {}, fixed at compile time)\n", n, primary.config().pool_size);
+  fmt::print("primary answered {} (pool_size {}, fixed at compile time)\n", n, primary.config().pool.pool_size);
 
   // service.db<"primry">();  // does not compile: no database of this name is declared
 

@@ -40,13 +40,13 @@ TEST_CASE("a database with a fixed url needs no configuration; its fixed options
   s.setup();
   CHECK(s.get_setup_errors().empty());
   const db::DatabaseConfig& c = s.db<"primary">().config();
-  CHECK(c.pool_size == 3);
-  CHECK(c.pool_timeout == std::chrono::duration<double>(2.5));
-  CHECK(c.pool_reuse_fifo);
-  CHECK(c.pool_recycle_jitter == 0.25);
-  CHECK(c.max_overflow == 10);  // not fixed: the default
+  CHECK(c.pool.pool_size == 3);
+  CHECK(c.pool.timeout == std::chrono::duration<double>(2.5));
+  CHECK(c.pool.reuse == db::ReuseOrder::fifo);
+  CHECK(c.pool.recycle_jitter == 0.25);
+  CHECK(c.pool.max_overflow == 10);  // not fixed: the default
   CHECK(s.db<"replica">().config().readonly);
-  CHECK(s.db<"replica">().config().pool_size == 2);
+  CHECK(s.db<"replica">().config().pool.pool_size == 2);
 }
 
 TEST_CASE("the run-time configuration overrides the keys it names and keeps the other fixed ones") {
@@ -59,8 +59,8 @@ TEST_CASE("the run-time configuration overrides the keys it names and keeps the 
   REQUIRE(s.get_setup_errors().empty());
   const db::DatabaseConfig& c = s.db<"primary">().config();
   CHECK(c.url.text() == "stub://ok/other");
-  CHECK(c.pool_size == 7);
-  CHECK(c.pool_timeout == std::chrono::duration<double>(2.5));
+  CHECK(c.pool.pool_size == 7);
+  CHECK(c.pool.timeout == std::chrono::duration<double>(2.5));
 }
 
 TEST_CASE("an override the rules reject is a setup error naming the database, the key and the value") {
@@ -97,7 +97,7 @@ TEST_CASE("the compile-time check names the database, the key, the value and the
                  "database 'p': key 'pool_recycle_jitter' has invalid value 1.5: must be at most 1");
   constexpr auto reuse = db::fixed_options(db::option<"pool_reuse">("newest"));
   STATIC_REQUIRE(fixed_violation<"p", reuse, StubBackend<>>().view() ==
-                 "database 'p': key 'pool_reuse' has invalid value 'newest': expected one of lifo|fifo");
+                 "database 'p': key 'pool_reuse' has invalid value 'newest': expected 'lifo' or 'fifo'");
   constexpr auto seconds_as_int = db::fixed_options(db::option<"pool_timeout">(30));
   STATIC_REQUIRE(fixed_violation<"p", seconds_as_int, StubBackend<>>().view().find("is a duration") !=
                  std::string_view::npos);
@@ -107,4 +107,33 @@ TEST_CASE("the compile-time check names the database, the key, the value and the
   STATIC_REQUIRE(fixed_violation<"p", access, StubBackend<>>().view() ==
                  "database 'p': key 'readonly' is true but its declared backend is read-write");
   STATIC_REQUIRE(fixed_violation<"p", primary_options, StubBackend<>>().empty());
+}
+
+TEST_CASE("a fixed value is rejected in the words the run-time configuration uses for it") {
+  using namespace db::detail;
+  const auto runtime_message = [](db::Options o) {
+    o.set("url", "stub://ok/p");
+    try {
+      (void)db::DatabaseConfig::from("p", o);
+    } catch (const db::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  constexpr auto zero = db::fixed_options(db::option<"pool_size">(0));
+  CHECK(fixed_violation<"p", zero, StubBackend<>>().view() == runtime_message({{"pool_size", 0}}));
+  constexpr auto reuse = db::fixed_options(db::option<"pool_reuse">("newest"));
+  CHECK(fixed_violation<"p", reuse, StubBackend<>>().view() == runtime_message({{"pool_reuse", "newest"}}));
+  constexpr auto level = db::fixed_options(db::option<"query_lg_level">("loud"));
+  CHECK(fixed_violation<"p", level, StubBackend<>>().view() == runtime_message({{"query_lg_level", "loud"}}));
+  constexpr auto idle = db::fixed_options(db::option<"pool_size">(2), db::option<"min_idle">(3));
+  CHECK(fixed_violation<"p", idle, StubBackend<>>().view() == runtime_message({{"pool_size", 2}, {"min_idle", 3}}));
+  constexpr auto both = db::fixed_options(db::option<"readonly">(true), db::option<"create_db">(true));
+  CHECK(fixed_violation<"p", both, StubBackend<db::ReadOnly>>().view() ==
+        runtime_message({{"readonly", true}, {"create_db", true}}));
+  constexpr auto schema = db::fixed_options(db::option<"schema">("Bad-Name"));
+  CHECK_THAT(std::string(fixed_violation<"p", schema, StubBackend<>>().view()), Contains("key 'schema' has invalid value 'Bad-Name'"));
+  constexpr auto ok = db::fixed_options(db::option<"query_lg_level">("debug"), db::option<"extensions">("pgcrypto, uuid-ossp"),
+                                        db::option<"statement_timeout">(250ms), db::option<"pre_ping_grace">(0ms));
+  CHECK(fixed_violation<"p", ok, StubBackend<>>().empty());
 }

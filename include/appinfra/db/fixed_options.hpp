@@ -15,7 +15,6 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/fixed_reason.hpp>
 #include <appinfra/db/detail/fixed_string.hpp>
-#include <appinfra/db/detail/key_spec_tmp.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -56,13 +55,13 @@ constexpr Reason unknown_key_reason() {
   Reason r;
   r << "key '" << Key.view() << "' is not a configuration key; known keys:";
   const char* sep = " ";
-  for (const auto& spec : key_specs) r << sep << spec.name, sep = ", ";
+  for (const KeySpec& spec : key_specs) r << sep << spec.name, sep = ", ";
   return r;
 }
 
 template <FixedString Key>
 constexpr void require_known_key() {
-  static_assert(fixed_options_valid<(find_key_spec(Key.view()) ? Reason{} : unknown_key_reason<Key>())>::value,
+  static_assert(fixed_options_valid<(find_key(Key.view()) ? Reason{} : unknown_key_reason<Key>())>::value,
                 "appinfra::db::option<key>: unknown key (the note below names it and lists the known keys)");
 }
 }  // namespace detail

@@ -99,6 +99,25 @@ constexpr std::optional<Violation> check_number(const KeySpec& k, double x) noex
   return std::nullopt;
 }
 
+/// The words of a broken rule; those with a bound are followed by it ("must be at
+/// least " 1). The run-time messages (detail::describe) and the compile-time ones
+/// (fixed options) are both written from these.
+constexpr std::string_view rule_words(Violation::Rule rule) noexcept {
+  switch (rule) {
+    case Violation::not_finite: return "expected a finite number";
+    case Violation::not_integer: return "expected an integer";
+    case Violation::below: return "must be at least ";
+    case Violation::not_above: return "must be greater than ";
+    case Violation::above: return "must be at most ";
+    case Violation::below_resolution: return "below the resolution of durations, 1 ms";
+    case Violation::both: return "not together";  // a not_both rule; its message is the rule's own
+  }
+  return "invalid";
+}
+constexpr bool has_bound(Violation::Rule rule) noexcept {
+  return rule == Violation::below || rule == Violation::not_above || rule == Violation::above;
+}
+
 /// The position of `text` among the '|'-separated choices of `k`, if there.
 constexpr std::optional<std::size_t> choice_index(const KeySpec& k, std::string_view text) noexcept {
   std::string_view rest = k.choices;
@@ -120,6 +139,24 @@ constexpr std::string_view choice_name(const KeySpec& k, std::size_t i) noexcept
   std::string_view rest = k.choices;
   for (; i > 0 && rest.find('|') != std::string_view::npos; --i) rest.remove_prefix(rest.find('|') + 1);
   return rest.substr(0, rest.find('|'));
+}
+
+/// What a choice key expects ("expected 'lifo' or 'fifo'", "expected one of trace,
+/// debug, ..."), given piece by piece to `put(std::string_view)`: constexpr, so the
+/// compile-time messages of fixed options use the same words.
+template <class Put>
+constexpr void expected_choice_words(const KeySpec& k, Put&& put) {
+  put(k.kind == Kind::level ? "expected one of " : "expected ");
+  for (std::size_t i = 0, n = choice_count(k); i < n; ++i) {
+    if (k.kind == Kind::level) {
+      put(i == 0 ? "" : ", ");
+      put(choice_name(k, i));
+    } else {
+      put(i == 0 ? "'" : i + 1 == n ? " or '" : ", '");
+      put(choice_name(k, i));
+      put("'");
+    }
+  }
 }
 
 /// True when `text` is a value key `k` (a choice or a level) accepts.

@@ -2,9 +2,9 @@
 // The compile-time check of a database's fixed options: the configuration's own
 // key declarations and rules, evaluated on the fixed values.
 
+#include <appinfra/db/config/keys.hpp>
 #include <appinfra/db/detail/fixed_reason.hpp>
 #include <appinfra/db/detail/fixed_string.hpp>
-#include <appinfra/db/detail/key_spec_tmp.hpp>
 #include <appinfra/db/fixed_options.hpp>
 
 #include <cstdint>
@@ -16,9 +16,13 @@ namespace appinfra::db::detail {
 /// A number as the run-time messages write it: whole numbers without a fraction,
 /// others with up to three decimals (fixed durations are whole milliseconds).
 constexpr Reason& put_number(Reason& r, double x) {
-  const auto whole = static_cast<std::int64_t>(x);
-  if (static_cast<double>(whole) == x) return r << whole;
+  if (x >= -9.0e18 && x <= 9.0e18) {
+    const auto whole = static_cast<std::int64_t>(x);
+    if (static_cast<double>(whole) == x) return r << whole;
+  }
+  if (x != x) return r << "nan";
   if (x < 0) r << "-", x = -x;
+  if (x > 9.0e15) return r << "inf";
   const auto thousandths = static_cast<std::int64_t>(x * 1000.0 + 0.5);
   r << thousandths / 1000 << ".";
   std::int64_t frac = thousandths % 1000;
@@ -44,16 +48,6 @@ constexpr Reason& put_value(Reason& r, const V& v) {
   else return put_number(r, static_cast<double>(v));
 }
 
-constexpr bool is_choice(std::string_view choices, std::string_view text) {
-  for (std::size_t start = 0; start <= choices.size();) {
-    const std::size_t bar = choices.find('|', start);
-    const std::size_t end = bar == std::string_view::npos ? choices.size() : bar;
-    if (choices.substr(start, end - start) == text) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 /// The kind a value must have for `spec`, in words; empty when `V` fits it.
 template <class V>
 constexpr std::string_view kind_mismatch(const KeySpec& spec) {
@@ -63,21 +57,39 @@ constexpr std::string_view kind_mismatch(const KeySpec& spec) {
     case Kind::number:
       return std::same_as<V, std::int64_t> || std::same_as<V, double> ? "" : "takes a number";
     case Kind::duration:
+    case Kind::optional_duration:
       return std::same_as<V, Milliseconds> ? ""
                                            : "is a duration: give db::Milliseconds{n} or a std::chrono duration "
                                              "(a bare number would be ambiguous: seconds or milliseconds?)";
     case Kind::text:
     case Kind::choice:
-    case Kind::list: return is_text<V> ? "" : "takes a text";
+    case Kind::level:
+    case Kind::name:
+    case Kind::name_list: return is_text<V> ? "" : "takes a text";
   }
   return "";
+}
+
+/// The first name of a comma-separated list that key `k` rejects; empty when none.
+constexpr std::string_view bad_name(const KeySpec& k, std::string_view list) {
+  if (k.kind == Kind::name) return is_valid_name(k, list) ? std::string_view{} : list;
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t comma = list.find(',', start);
+    const std::size_t end = comma == std::string_view::npos ? list.size() : comma;
+    std::string_view item = list.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty() && !is_valid_name(k, item)) return item;
+    start = end + 1;
+  }
+  return {};
 }
 
 template <class O>
 constexpr Reason check_option(std::string_view db, const O& o) {
   using V = decltype(o.value);
   Reason r;
-  const KeySpec* found = find_key_spec(O::key.view());
+  const KeySpec* found = find_key(O::key.view());
   if (found == nullptr) return r;  // option<>() has reported it already
   const KeySpec& spec = *found;
   auto bad = [&]() -> Reason& { return r << "database '" << db << "': key '" << spec.name << "' "; };
@@ -87,13 +99,16 @@ constexpr Reason check_option(std::string_view db, const O& o) {
   }
   auto invalid = [&]() -> Reason& { return put_value(bad() << "has invalid value ", o.value) << ": "; };
   if constexpr (is_text<V>) {
-    if (spec.kind == Kind::choice && !is_choice(spec.choices, o.value.view())) invalid() << "expected one of " << spec.choices;
+    if ((spec.kind == Kind::choice || spec.kind == Kind::level) && !is_choice(spec, o.value.view()))
+      expected_choice_words(spec, [&, &out = invalid()](std::string_view w) { out << w; });
+    else if (spec.kind == Kind::name || spec.kind == Kind::name_list)
+      if (const std::string_view name = bad_name(spec, o.value.view()); !name.empty())
+        invalid() << "'" << name << "' is not a valid name";
   } else if (spec.kind != Kind::boolean) {
-    const double x = *number_of(o.value);
-    if (spec.min_inclusive ? x < spec.min : x <= spec.min)
-      put_number(invalid() << (spec.min_inclusive ? "must be at least " : "must be greater than "), spec.min);
-    else if (x > spec.max)
-      put_number(invalid() << "must be at most ", spec.max);
+    if (const auto broken = check_number(spec, *number_of(o.value))) {
+      invalid() << rule_words(broken->rule);
+      if (has_bound(broken->rule)) put_number(r, broken->bound);
+    }
   }
   return r;
 }
@@ -108,13 +123,30 @@ constexpr std::optional<double> fixed_number(const FixedOptions<O...>& fixed, st
   return out;
 }
 
+/// The first cross rule broken by keys that are both fixed (one left to the run-time
+/// configuration is checked there, with its value).
+template <class... O>
+constexpr Reason cross_violation(std::string_view db, const FixedOptions<O...>& fixed) {
+  Reason r;
+  for (const CrossRule& rule : cross_rules) {
+    const auto key = fixed_number(fixed, rule.key), other = fixed_number(fixed, rule.other);
+    if (!key || !other || !check_cross(rule, *key, *other)) continue;
+    r << "database '" << db << "': key '" << rule.key << "' ";
+    if (rule.relation == CrossRule::not_both)
+      return r << "is true but '" << rule.other << "' is true too: " << rule.why;
+    put_number(r << "has invalid value ", *key) << ": must be at most " << rule.other << " (";
+    return put_number(r, *other) << (find_key(rule.other)->kind == Kind::duration ? " s)" : ")");
+  }
+  return r;
+}
+
 /// The first reason the fixed options of database `Db` served by `Backend` are
 /// invalid; empty when they are valid.
 template <FixedString Db, auto Fixed, class Backend>
 constexpr Reason fixed_violation() {
   constexpr std::string_view db = Db.view();
   Reason r;
-  std::string_view seen[64]{};
+  std::string_view seen[key_specs.size()]{};
   std::size_t count = 0;
   for_each_fixed(Fixed, [&](const auto& o) {
     if (!r.empty()) return;
@@ -123,22 +155,14 @@ constexpr Reason fixed_violation() {
         r << "database '" << db << "': key '" << o.key.view() << "' is fixed twice; one would be silently dropped";
         return;
       }
-    if (count < 64) seen[count++] = o.key.view();
+    if (count < key_specs.size()) seen[count++] = o.key.view();
     r = check_option(db, o);
   });
   if (!r.empty()) return r;
-  const auto readonly = fixed_number(Fixed, "readonly");
-  if (readonly && *readonly != 0.0 && fixed_number(Fixed, "create_db").value_or(0.0) != 0.0)
-    return r << "database '" << db
-             << "': key 'create_db' is true but 'readonly' is true too: a read-only database cannot create itself";
-  if (readonly && (*readonly != 0.0) != Backend::access_type::read_only)
+  if (r = cross_violation(db, Fixed); !r.empty()) return r;
+  if (const auto readonly = fixed_number(Fixed, "readonly"); readonly && (*readonly != 0.0) != Backend::access_type::read_only)
     return r << "database '" << db << "': key 'readonly' is " << (*readonly != 0.0 ? "true" : "false")
              << " but its declared backend is " << (Backend::access_type::read_only ? "read-only" : "read-write");
-  const auto min_idle = fixed_number(Fixed, "min_idle");
-  const auto pool_size = fixed_number(Fixed, "pool_size");
-  if (min_idle && pool_size && *min_idle > *pool_size)
-    return put_number(r << "database '" << db << "': key 'min_idle' has invalid value ", *min_idle)
-           << ": must be at most pool_size (" << static_cast<std::int64_t>(*pool_size) << ")";
   return r;
 }
 

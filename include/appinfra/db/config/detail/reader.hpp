@@ -27,28 +27,16 @@ inline std::string where(const Value& v) { return v.origin() ? v.origin()->displ
 
 /// The message of a broken rule.
 inline std::string describe(const Violation& v) {
-  switch (v.rule) {
-    case Violation::not_finite: return "expected a finite number";
-    case Violation::not_integer: return "expected an integer";
-    case Violation::below: return fmt::format("must be at least {}", v.bound);
-    case Violation::not_above: return fmt::format("must be greater than {}", v.bound);
-    case Violation::above: return fmt::format("must be at most {}", v.bound);
-    case Violation::below_resolution:
-      return fmt::format("below the resolution of durations, 1 ms ({} s): it would be rounded to 0", v.bound);
-    case Violation::both: return "not together";  // a not_both rule; from() words its own message
-  }
-  return "invalid";
+  if (has_bound(v.rule)) return fmt::format("{}{}", rule_words(v.rule), v.bound);
+  if (v.rule == Violation::below_resolution)
+    return fmt::format("{} ({} s): it would be rounded to 0", rule_words(v.rule), v.bound);
+  return std::string(rule_words(v.rule));
 }
 
 /// What a choice key expects, in the words its messages have always used.
 inline std::string expected_choice(const KeySpec& k) {
-  std::string out = k.kind == Kind::level ? "expected one of " : "expected ";
-  for (std::size_t i = 0, n = choice_count(k); i < n; ++i) {
-    if (k.kind == Kind::level)
-      out.append(i == 0 ? "" : ", ").append(choice_name(k, i));
-    else
-      out.append(i == 0 ? "'" : i + 1 == n ? " or '" : ", '").append(choice_name(k, i)).append("'");
-  }
+  std::string out;
+  expected_choice_words(k, [&](std::string_view words) { out.append(words); });
   return out;
 }
 
