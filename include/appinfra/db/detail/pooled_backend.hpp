@@ -75,8 +75,8 @@ class PooledBackend {
         config_(std::move(config)),
         pool_(std::move(connector), options) {
     pool_.warm_up();
-    detail::log(logger_, log::Level::debug, "database '{}': connected to {}", config_.name,
-                config_.url.redacted());
+    detail::log_at(logger_, log::Level::debug, "database '{}': connected to {}", config_.name,
+                   config_.url.redacted());
   }
   ~PooledBackend() = default;
 

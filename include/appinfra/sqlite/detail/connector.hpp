@@ -94,8 +94,8 @@ class Connector {
         h = open();  // the old connection, closed, rolls back what it had open
         return true;
       } catch (const std::exception& e) {
-        db::detail::log(logger_, log::Level::warning, "database '{}': could not reopen a connection to reset it: {}",
-                        name_, db::detail::without_db(e.what(), name_));
+        db::detail::log_at(logger_, log::Level::warning, "database '{}': could not reopen a connection to reset it: {}",
+                           name_, db::detail::without_db(e.what(), name_));
         return false;
       } catch (...) {
         return false;
@@ -105,9 +105,9 @@ class Connector {
     const bool restored = h.defaults() != nullptr && restore(db, *h.defaults());
     h.watch();
     if (restored) return true;
-    db::detail::log(logger_, log::Level::warning,
-                    "database '{}': a setting of the in-memory connection could not be restored{}", name_,
-                    read_only_ ? "; the connection is closed" : "");
+    db::detail::log_at(logger_, log::Level::warning,
+                       "database '{}': a setting of the in-memory connection could not be restored{}", name_,
+                       read_only_ ? "; the connection is closed" : "");
     return !read_only_;
   }
 

@@ -117,10 +117,10 @@ struct PoolCore {
         }
         // Exponential backoff with jitter (see warm_up_delay).
         const auto delay = warm_up_delay(options.retry_delay, attempt, random_fraction());
-        detail::log(connector.logger(), log::Level::warning,
-                    "database '{}': connect attempt {} of {} failed ({}); "
-                    "retrying in {:.3f} s",
-                    connector.name(), attempt, attempts, without_db(ex.what(), connector.name()), delay.count());
+        detail::log_at(connector.logger(), log::Level::warning,
+                       "database '{}': connect attempt {} of {} failed ({}); "
+                       "retrying in {:.3f} s",
+                       connector.name(), attempt, attempts, without_db(ex.what(), connector.name()), delay.count());
         std::this_thread::sleep_for(delay);
       } catch (...) {
         // Not a std::exception (a thread's forced unwinding, say): nothing to
