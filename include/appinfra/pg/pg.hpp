@@ -49,7 +49,7 @@ namespace appinfra::pg {
 template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
 class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
-  using handle_type = typename Base::handle_type;
+  using lease_type = typename Base::lease_type;
 
  public:
   using access_type = A;
@@ -83,8 +83,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   /// are [a-z][a-z0-9_]*; registering a name again with another text is an error.
   void prepare(const std::string& name, const std::string& sql) { this->pool_.connector().prepare(name, sql); }
 
-  using Connection = pg::Connection<A, handle_type>;
-  using Session = pg::Session<A, handle_type>;
+  using Connection = pg::Connection<A, lease_type>;
+  using Session = pg::Session<A, lease_type>;
 
   /// A pooled connection. `where` is recorded for pool diagnostics (leave the
   /// default). With a deadline, the checkout waits no longer than it, and every

@@ -44,22 +44,22 @@ namespace appinfra::sqlite {
 template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
 class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
-  using handle_type = typename Base::handle_type;
+  using lease_type = typename Base::lease_type;
 
   // The one path of every statement on a pooled connection (Connection, Session,
   // migrations): logged with its parameters, errors translated (QueryError,
   // UsageError), and what it changes on the connection recorded in it (the
-  // authorizer marks the detail::Handle dirty; see detail::changes_connection), so
+  // authorizer marks the detail::SqliteConn dirty; see detail::changes_connection), so
   // that Connector::reset() undoes it when the connection is returned. With a
   // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
   // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
-  static db::Result run(handle_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
+  static db::Result run(lease_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
     auto& c = h.connector();
     return c.query_log().run(
         sql,
         [&] {
-          detail::Handle& conn = h.get();
+          detail::SqliteConn& conn = h.get();
           if (!deadline) [[likely]]
             return detail::exec(conn.get(), c.name(), sql, args...);
           return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
@@ -113,8 +113,8 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
    private:
     friend class SQLite;
-    Connection(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-    handle_type h_;
+    Connection(lease_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
+    lease_type h_;
     db::Deadline deadline_;
   };
 
@@ -208,7 +208,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
    private:
     friend class SQLite;
-    Session(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
+    Session(lease_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
     void begin(db::Deadline d) {
       if (!h_) throw db::UsageError("the session is closed");
       if (aborted_)
@@ -222,7 +222,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
       run(h_, d, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
       in_txn_ = true;
     }
-    handle_type h_;
+    lease_type h_;
     db::Deadline deadline_;
     bool in_txn_ = false;
     bool aborted_ = false;  // SQLite ended the transaction after an error

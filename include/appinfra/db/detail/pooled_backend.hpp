@@ -29,7 +29,7 @@ class PooledBackend {
  public:
   using logger_type = L;
   using pool_type = typename Policy::template pool<C, CoarseClock>;
-  using handle_type = typename pool_type::handle_type;
+  using lease_type = typename pool_type::lease_type;
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
   [[nodiscard]] const DatabaseConfig& config() const noexcept { return config_; }
@@ -39,11 +39,11 @@ class PooledBackend {
     HealthResult r;
     const auto start = std::chrono::steady_clock::now();
     try {
-      handle_type h = pool_.acquire(where);
+      lease_type lease = pool_.acquire(where);
       try {
-        pool_.connector().round_trip(h.get());
+        pool_.connector().round_trip(lease.get());
       } catch (...) {
-        h.invalidate();
+        lease.invalidate();
         throw;
       }
       r.status = HealthStatus::healthy;

@@ -1,5 +1,5 @@
 #pragma once
-// One sqlite3 connection as the pool holds it: the handle, whether it is dirty,
+// One sqlite3 connection as the pool holds it: the sqlite3 handle, whether it is dirty,
 // and what it was opened with.
 
 #include <appinfra/sqlite/detail/defaults.hpp>
@@ -17,12 +17,12 @@ namespace appinfra::sqlite::detail {
 /// transaction (dirty: Connector::reset() then undoes it). SQLite's authorizer
 /// marks it dirty as each statement is prepared (see changes_connection()); native
 /// access marks it dirty unconditionally. The flag lives on the heap, where the
-/// authorizer can find it after the handle has moved.
-class Handle {
+/// authorizer can find it after the SqliteConn has moved.
+class SqliteConn {
  public:
-  Handle() = default;
-  /// Takes ownership of `db` (closed when the handle ends, also if this throws).
-  explicit Handle(sqlite3* db) {
+  SqliteConn() = default;
+  /// Takes ownership of `db` (closed when this ends, also if the constructor throws).
+  explicit SqliteConn(sqlite3* db) {
     try {
       s_ = std::make_unique<State>();
     } catch (...) {
@@ -31,15 +31,15 @@ class Handle {
     }
     s_->db = db;
   }
-  Handle(Handle&&) noexcept = default;
-  Handle& operator=(Handle&& o) noexcept {
+  SqliteConn(SqliteConn&&) noexcept = default;
+  SqliteConn& operator=(SqliteConn&& o) noexcept {
     if (this != &o) {
       close();
       s_ = std::move(o.s_);
     }
     return *this;
   }
-  ~Handle() { close(); }
+  ~SqliteConn() { close(); }
 
   [[nodiscard]] sqlite3* get() const noexcept { return s_ ? s_->db : nullptr; }
   [[nodiscard]] bool dirty() const noexcept { return s_ && s_->dirty; }
@@ -51,7 +51,7 @@ class Handle {
   /// called when the connection is opened and when a reset has undone them.
   void watch() noexcept {
     if (s_ == nullptr || s_->db == nullptr) return;
-    sqlite3_set_authorizer(s_->db, &Handle::authorize, s_.get());
+    sqlite3_set_authorizer(s_->db, &SqliteConn::authorize, s_.get());
     s_->dirty = false;
   }
 
