@@ -7,6 +7,7 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
+#include <appinfra/db/detail/leased.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/detail/transaction.hpp>
@@ -54,12 +55,12 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
   // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
   // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
-  static db::Result run(lease_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
-    auto& c = h.connector();
+  static db::Result run_statement(lease_type& lease, db::Deadline deadline, std::string_view sql, const Args&... args) {
+    auto& c = lease.connector();
     return c.query_log().run(
         sql,
         [&] {
-          detail::SqliteConn& conn = h.get();
+          detail::SqliteConn& conn = lease.get();
           if (!deadline) [[likely]]
             return detail::exec(conn.get(), c.name(), sql, args...);
           return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
@@ -83,149 +84,107 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
   /// A pooled connection in autocommit mode. Move-only; gives the connection back
   /// when destroyed or close()d.
-  class Connection {
+  ///
+  /// execute(sql, args...) runs one statement (or, without parameters, several
+  /// separated by ';'); parameters bind to $1, $2, ... It throws QueryError, or
+  /// UsageError when the parameters do not fit the statement (the connection stays
+  /// usable). With a deadline (the earlier of it and the connection's own, from
+  /// connect(deadline)), a statement still running at it is interrupted, its wait for
+  /// another connection's lock ends at it (QueryError, failure() query_canceled), and
+  /// it is not run at all when the deadline has passed. The connection stays usable.
+  class Connection : public db::detail::LeasedConnection<Connection, lease_type> {
+    using LeaseBase = db::detail::LeasedConnection<Connection, lease_type>;
+
    public:
-    /// Runs one statement (or, without parameters, several separated by ';').
-    /// Parameters bind to $1, $2, ... Throws QueryError, or UsageError when the
-    /// parameters do not fit the statement (the connection stays usable).
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      return execute(db::Deadline{}, sql, args...);
-    }
-    /// The same, bounded by `deadline` (the earlier of it and the connection's own,
-    /// from connect(deadline)): interrupted if still running at it, its wait for
-    /// another connection's lock ended at it (QueryError, failure()
-    /// query_canceled); not run at all when it has passed. The connection stays usable.
-    template <class... Args>
-    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
-      if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
-      return run(h_, earliest(deadline, deadline_), sql, args...);
-    }
     /// The sqlite3 handle, for anything the common API lacks; null when closed.
     /// What native code changes is unknown, so the connection is reset in full
     /// when returned (see the README, "What reset undoes").
     [[nodiscard]] sqlite3* native() noexcept {
-      if (!h_) return nullptr;
-      h_.get().mark_dirty();
-      return h_.get().get();
+      if (!this->lease_) return nullptr;
+      this->lease_.get().mark_dirty();
+      return this->lease_.get().get();
     }
-    void close() noexcept { h_.release(); }
 
    private:
+    friend LeaseBase;
     friend class SQLite;
-    Connection(lease_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-    lease_type h_;
-    db::Deadline deadline_;
+    Connection(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
+    template <class... Args>
+    db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
+      return run_statement(this->lease_, deadline, sql, args...);
+    }
   };
 
   /// A transaction on a pooled connection (BEGIN IMMEDIATE, or BEGIN when
-  /// read-only): begun at the first execute(), committed
-  /// only by commit(); rollback(), close() and the destructor roll back. After
-  /// commit() or rollback() the next execute() begins a new transaction.
-  /// A session from session(deadline) bounds each statement, its BEGIN and its
-  /// COMMIT by that deadline; a rollback runs past it.
-  class Session {
-   public:
-    Session(Session&& o) noexcept
-        : h_(std::move(o.h_)), deadline_(o.deadline_), in_txn_(std::exchange(o.in_txn_, false)),
-          aborted_(std::exchange(o.aborted_, false)) {}
-    Session& operator=(Session&& o) noexcept {
-      if (this != &o) {
-        close();
-        h_ = std::move(o.h_);
-        deadline_ = o.deadline_;
-        in_txn_ = std::exchange(o.in_txn_, false);
-        aborted_ = std::exchange(o.aborted_, false);
-      }
-      return *this;
-    }
-    ~Session() { close(); }
+  /// read-only): begun at the first execute(), committed only by commit();
+  /// rollback(), close() and the destructor roll back. After commit() or rollback()
+  /// the next execute() begins a new transaction. A session from session(deadline)
+  /// bounds each statement, its BEGIN and its COMMIT by that deadline; a rollback
+  /// runs past it.
+  ///
+  /// If SQLite rolled the whole transaction back because of a statement (ON
+  /// CONFLICT ROLLBACK, a full disk, a write interrupted at its deadline, ...), the
+  /// session refuses further statements and commit() until rollback(), as
+  /// PostgreSQL does: they would otherwise run in autocommit mode and persist. An
+  /// interrupted read leaves the transaction open. A commit that fails with
+  /// SQLITE_BUSY (readers still hold the file) leaves the transaction open: commit()
+  /// again, or roll back. A failed ROLLBACK on close() is left to the pool's reset,
+  /// which tries again and closes the connection if that fails too.
+  class Session : public db::detail::LeasedSession<Session, lease_type, bool> {
+    using LeaseBase = db::detail::LeasedSession<Session, lease_type, bool>;
 
-    /// Runs a statement in the transaction. If SQLite rolled the whole transaction
-    /// back because of it (ON CONFLICT ROLLBACK, a full disk, ...), the session
-    /// refuses further statements until rollback(), as PostgreSQL does: they would
-    /// otherwise run in autocommit mode and persist.
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      return execute(db::Deadline{}, sql, args...);
-    }
-    /// A statement bounded by `deadline` (or the session's own, the earlier), as
-    /// Connection::execute(deadline, ...). An interrupted read leaves the
-    /// transaction open; an interrupted write makes SQLite roll the whole
-    /// transaction back, and the session then refuses statements until rollback().
-    template <class... Args>
-    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
-      const db::Deadline d = earliest(deadline, deadline_);
-      begin(d);
-      try {
-        return run(h_, d, sql, args...);
-      } catch (...) {
-        if (sqlite3_get_autocommit(h_.get().get()) != 0) aborted_ = true;
-        throw;
-      }
-    }
-    /// Commits what was executed since the transaction began; nothing to commit is
-    /// fine. A commit that fails with SQLITE_BUSY (readers still hold the file)
-    /// leaves the transaction open: commit() again, or roll back.
-    void commit() {
-      if (!h_) throw db::UsageError("commit() on a closed session");
-      if (aborted_)
-        throw db::UsageError(fmt::format("database '{}': commit() of a transaction SQLite rolled back after "
-                                         "an error; call rollback()",
-                                         h_.connector().name()));
-      if (!in_txn_) return;
-      run(h_, deadline_, "COMMIT");
-      in_txn_ = false;
-    }
-    void rollback() {
-      if (!h_) throw db::UsageError("rollback() on a closed session");
-      aborted_ = false;
-      if (!in_txn_) return;
-      if (sqlite3_get_autocommit(h_.get().get()) == 0)  // SQLite may have rolled back already
-        run(h_, db::Deadline{}, "ROLLBACK");  // a rollback runs past any deadline
-      in_txn_ = false;
-    }
-    /// Rolls back what is uncommitted and gives the connection back. Idempotent.
-    /// A failed ROLLBACK is left to the pool's reset, which tries again and
-    /// closes the connection if that fails too.
-    void close() noexcept {
-      if (!h_) return;
-      try {
-        if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0) run(h_, db::Deadline{}, "ROLLBACK");
-      } catch (...) {
-      }
-      in_txn_ = aborted_ = false;
-      h_.release();
-    }
-    [[nodiscard]] bool in_transaction() const noexcept { return in_txn_; }
+   public:
+    Session(Session&&) noexcept = default;
+    Session& operator=(Session&&) noexcept = default;  // closes this one first (LeaseBase)
+    ~Session() { this->close(); }
+
     /// The sqlite3 handle; the transaction is begun first. As with
     /// Connection::native(), the connection is reset in full when returned.
     [[nodiscard]] sqlite3* native() {
-      begin(deadline_);
-      h_.get().mark_dirty();
-      return h_.get().get();
+      this->begin(this->deadline_);
+      this->lease_.get().mark_dirty();
+      return this->lease_.get().get();
     }
 
    private:
+    friend LeaseBase;
     friend class SQLite;
-    Session(lease_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-    void begin(db::Deadline d) {
-      if (!h_) throw db::UsageError("the session is closed");
-      if (aborted_)
-        throw db::UsageError(fmt::format("database '{}': the transaction was rolled back by SQLite after an "
-                                         "error; call rollback() before the next statement",
-                                         h_.connector().name()));
-      if (in_txn_) return;
+    static constexpr std::string_view aborted_by = "rolled back by SQLite after an error";
+
+    Session(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
+
+    template <class... Args>
+    db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
+      try {
+        return run_statement(this->lease_, deadline, sql, args...);
+      } catch (...) {
+        if (autocommit()) this->aborted_ = true;
+        throw;
+      }
+    }
+    void begin_transaction(db::Deadline deadline) {
       // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
       // deferred transaction that reads and then writes can fail with SQLITE_BUSY
       // at once when another writer holds the lock (SQLite's deadlock rule).
-      run(h_, d, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
-      in_txn_ = true;
+      run_statement(this->lease_, deadline, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
+      this->txn_ = true;
     }
-    lease_type h_;
-    db::Deadline deadline_;
-    bool in_txn_ = false;
-    bool aborted_ = false;  // SQLite ended the transaction after an error
+    void commit_transaction() {
+      run_statement(this->lease_, this->deadline_, "COMMIT");
+      this->txn_ = false;
+    }
+    void rollback_transaction() {
+      if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");  // SQLite may have rolled back already
+      this->txn_ = false;
+    }
+    void abandon_transaction() noexcept {
+      try {
+        if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");
+      } catch (...) {
+      }
+    }
+    // No transaction is open on the connection (SQLite ended it, or none began).
+    bool autocommit() noexcept { return sqlite3_get_autocommit(this->lease_.get().get()) != 0; }
   };
 
   /// Runs `f(session)` in a transaction and commits; when SQLite reports BUSY or
