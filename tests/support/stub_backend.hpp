@@ -104,8 +104,8 @@ struct StubConnector {
 
 /// A db::Interface model over StubConnector, for `stub://` urls.
 template <db::Access A = db::ReadWrite, db::Logger L = log::Logger, class PoolP = db::UseQueuePool<>>
-class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
-  using Base = db::detail::PooledBackend<StubConnector, PoolP, L>;
+class StubBackend : public db::detail::PooledBackend<StubBackend<A, L, PoolP>, StubConnector, PoolP, L> {
+  using Base = db::detail::PooledBackend<StubBackend<A, L, PoolP>, StubConnector, PoolP, L>;
   using lease_type = typename Base::lease_type;
 
  public:
@@ -172,18 +172,7 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
     bool open_ = false;
   };
 
-  Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where));
-  }
-  Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where));
-  }
-  Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where, deadline), deadline);
-  }
-  Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where, deadline), deadline);
-  }
+  // connect() and session(), with or without a deadline: from Base.
   /// Leaves a "transaction" open on a connection, as a careless caller would.
   static void dirty(Connection& c) { c.dirty(); }
 

@@ -5,6 +5,7 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/leased.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/pg/detail/result.hpp>
@@ -140,8 +141,9 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
 
  private:
   friend Base;
-  template <db::Access, class, db::Logger>
-  friend class PG;
+  template <class D, class C, class P, db::Logger L>
+    requires db::PoolPolicy<P, C, db::CoarseClock>
+  friend class db::detail::PooledBackend;  // connect()
   Connection(Lease lease, db::Deadline deadline) noexcept : Base(std::move(lease), deadline) {}
 
   // Base::execute(): one statement in its own transaction.

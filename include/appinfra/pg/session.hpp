@@ -4,6 +4,7 @@
 #include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/leased.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/pg/connection.hpp>
@@ -83,10 +84,13 @@ class Session
  private:
   friend Base;
   template <db::Access, class, db::Logger>
-  friend class PG;
+  friend class PG;  // session_in_schema()
+  template <class D, class C, class P, db::Logger L>
+    requires db::PoolPolicy<P, C, db::CoarseClock>
+  friend class db::detail::PooledBackend;  // session()
   static constexpr std::string_view aborted_by = "aborted by an earlier error";
 
-  Session(Lease lease, std::string schema, db::Deadline deadline) noexcept
+  Session(Lease lease, db::Deadline deadline, std::string schema = {}) noexcept
       : Base(std::move(lease), deadline), schema_(std::move(schema)) {}
 
   // Base::execute(): a statement of the open transaction.

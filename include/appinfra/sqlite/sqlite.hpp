@@ -43,8 +43,9 @@ namespace appinfra::sqlite {
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
 /// outlive the backend; their connection is then closed when they end.
 template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
-class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
-  using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
+class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L>;
+  friend Base;
   using lease_type = typename Base::lease_type;
 
   // The one path of every statement on a pooled connection (Connection, Session,
@@ -107,7 +108,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
    private:
     friend LeaseBase;
-    friend class SQLite;
+    friend Base;  // connect()
     Connection(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
     template <class... Args>
     db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
@@ -148,7 +149,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
    private:
     friend LeaseBase;
-    friend class SQLite;
+    friend Base;  // session()
     static constexpr std::string_view aborted_by = "rolled back by SQLite after an error";
 
     Session(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
@@ -198,46 +199,10 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
   }
 
-  /// Applies the pending migrations, in version order, each in its own BEGIN
-  /// EXCLUSIVE transaction with its record in `schema_migrations`; the exclusive
-  /// lock serialises processes migrating at once, so each migration is applied
-  /// exactly once. Hooks run before and after. Throws MigrationError naming the
-  /// migration that failed (rolled back; earlier ones stay) or one edited after it
-  /// was applied. Read-write databases only.
-  db::MigrateResult migrate(const db::Migrations& m, db::MigrateOptions o = {},
-                            std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
-    return runner.migrate(m, o);
-  }
-
-  /// Where each given (and each recorded but unknown) migration stands.
-  std::vector<db::MigrationState> migration_status(const db::Migrations& m,
-                                                   std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
-    return runner.status(m);
-  }
-
-  /// A pooled connection. `where` is recorded for pool diagnostics (leave the
-  /// default). With a deadline, the checkout waits no longer than it
-  /// (PoolTimeoutError), and every statement of the connection is bounded by it.
-  [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where), {});
-  }
-  [[nodiscard]] Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where, deadline), deadline);
-  }
-  [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where), {});
-  }
-  [[nodiscard]] Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where, deadline), deadline);
-  }
+  // connect() and session(), with or without a deadline: from Base.
+  // migrate() and migration_status() (read-write only): from Base, with
+  // MigrationDialect: each migration in its own BEGIN EXCLUSIVE transaction, the
+  // exclusive lock serialising processes migrating at once.
 
  private:
   // How migrations lock on SQLite: BEGIN EXCLUSIVE is the lock. While migrating,
@@ -250,6 +215,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     void unlock(Connection& c) const { c.execute(fmt::format("PRAGMA busy_timeout = {}", busy_timeout_ms)); }
     static void setup(Connection&) {}
   };
+  MigrationDialect migration_dialect() { return MigrationDialect{this->pool_.connector().busy_timeout_ms()}; }
 
   static db::DatabaseConfig checked(db::DatabaseConfig c) {
     if (!c.extensions.empty() || !c.schema.empty())
@@ -279,3 +245,5 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
 static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<>>);
 static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<appinfra::db::ReadOnly>>);
+static_assert(requires(appinfra::sqlite::SQLite<>& b, const appinfra::db::Migrations& m) { b.migrate(m); },
+              "SQLite<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");
