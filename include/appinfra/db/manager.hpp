@@ -125,8 +125,9 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
     using State = std::conditional_t<std::is_const_v<Self>, const detail::EntryState, detail::EntryState>;
     for (auto& d : self.dbs_) {
       // set_up (acquire), not backend_.has_value(): the retry thread may be emplacing it.
-      if (d.set_up.load(std::memory_order_acquire)) std::visit([&](auto& b) { f(static_cast<State&>(d), &b); }, *d.backend_);
-      else f(static_cast<State&>(d), detail::backend_ptr<Self, First>(nullptr));
+      State& state = d;
+      if (d.set_up.load(std::memory_order_acquire)) std::visit([&](auto& b) { f(state, &b); }, *d.backend_);
+      else f(state, detail::backend_ptr<Self, First>(nullptr));
     }
   }
 

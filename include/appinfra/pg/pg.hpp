@@ -10,7 +10,6 @@
 #include <appinfra/db/detail/identifier.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
-#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -105,19 +104,6 @@ class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L
   // MigrationDialect. Before the migrations: the configured schema and extensions.
   // Processes migrating at once are serialised by an advisory lock; a migration
   // edited after it was applied fails the run before anything is applied.
-
-  /// Runs `f(session)` in a transaction and commits; when the server aborts it
-  /// with a serialization failure (40001) or a deadlock (40P01), runs the whole
-  /// function again in a new transaction, after a backoff with jitter, at most
-  /// `max_attempts` times in all (db::detail::run_transaction). Any other error,
-  /// and one whose outcome is unknown (in_doubt: the connection lost during
-  /// commit), is thrown at once: nothing that may have run is sent again. Returns
-  /// what `f` returns.
-  template <class F>
-  decltype(auto) transaction(F&& f, int max_attempts = 3,
-                             std::source_location where = std::source_location::current()) {
-    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
-  }
 
  private:
   // How migrations lock and prepare on PostgreSQL.

@@ -120,7 +120,8 @@ class Session
   }
   void rollback_transaction() {
     auto t = std::move(this->txn_);
-    detail::run_statement(this->lease_, db::Deadline{}, "", {}, [&](detail::PgConn&) {  // a rollback runs past any deadline
+    // A rollback runs past any deadline.
+    detail::run_statement(this->lease_, db::Deadline{}, "", {}, [&](detail::PgConn&) {
       t->abort();
       return db::Result();
     });

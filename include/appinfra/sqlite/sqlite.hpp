@@ -10,7 +10,6 @@
 #include <appinfra/db/detail/leased.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
-#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -175,7 +174,8 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
       this->txn_ = false;
     }
     void rollback_transaction() {
-      if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");  // SQLite may have rolled back already
+      // SQLite may have rolled back already; a rollback runs past any deadline.
+      if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");
       this->txn_ = false;
     }
     void abandon_transaction() noexcept {
@@ -187,17 +187,6 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
     // No transaction is open on the connection (SQLite ended it, or none began).
     bool autocommit() noexcept { return sqlite3_get_autocommit(this->lease_.get().get()) != 0; }
   };
-
-  /// Runs `f(session)` in a transaction and commits; when SQLite reports BUSY or
-  /// LOCKED (another connection holds the lock longer than pool_timeout), runs the
-  /// whole function again in a new transaction after a growing wait (10 ms,
-  /// doubling, at most 1 s, with jitter), at most `max_attempts` times in all. Any
-  /// other error is thrown at once. Returns what `f` returns.
-  template <class F>
-  decltype(auto) transaction(F&& f, int max_attempts = 3,
-                             std::source_location where = std::source_location::current()) {
-    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
-  }
 
   // connect() and session(), with or without a deadline: from Base.
   // migrate() and migration_status() (read-write only): from Base, with

@@ -1,12 +1,14 @@
 #pragma once
 // What every pooled backend shares: its configuration, logger, query log and pool,
-// connect(), session() and migrations, the health check and the pool status.
+// connect(), session(), transaction() and migrations, the health check and the pool
+// status.
 
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/concepts/pool.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/health.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/clock.hpp>
@@ -57,6 +59,20 @@ class PooledBackend {
   /// BEGIN and COMMIT are bounded by it (a rollback runs past it).
   [[nodiscard]] auto session(Deadline deadline, std::source_location where = std::source_location::current()) {
     return typename Derived::Session(pool_.acquire(where, deadline), deadline);
+  }
+
+  /// Runs `f(session)` in a transaction and commits; when the attempt fails for a
+  /// reason a new attempt may cure (QueryError::retryable(): PostgreSQL's
+  /// serialization failure 40001 or deadlock 40P01, SQLite's BUSY or LOCKED), runs
+  /// the whole function again in a new transaction after a growing wait (10 ms,
+  /// doubling, at most 1 s, with jitter), at most `max_attempts` times in all (see
+  /// run_transaction). Any other error, and one whose outcome is unknown (in_doubt:
+  /// the connection lost during commit), is thrown at once: nothing that may have
+  /// run is sent again. Returns what `f` returns.
+  template <class F>
+  decltype(auto) transaction(F&& f, int max_attempts = 3,
+                             std::source_location where = std::source_location::current()) {
+    return run_transaction(derived(), logger_, std::forward<F>(f), max_attempts, where);
   }
 
   /// Applies the pending migrations, in version order, each in its own transaction

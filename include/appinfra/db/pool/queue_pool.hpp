@@ -425,11 +425,16 @@ class QueuePool {
   Core* core_;
 };
 
+/// A pool policy (see PoolPolicy): the pool template `Pool` with the statistics
+/// policy `Stats`, bound by the backend to its connector and clock.
+template <template <Connector, class, class> class Pool, class Stats>
+struct UsePool {
+  template <class C, class Clock>
+  using pool = Pool<C, Clock, Stats>;
+};
+
 /// Pool policy selecting QueuePool (the default), with statistics or NoStats.
 template <class Stats = PoolStats>
-struct UseQueuePool {
-  template <class C, class Clock>
-  using pool = QueuePool<C, Clock, Stats>;
-};
+using UseQueuePool = UsePool<QueuePool, Stats>;
 
 }  // namespace appinfra::db
