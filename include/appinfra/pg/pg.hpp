@@ -8,7 +8,6 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/identifier.hpp>
-#include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
@@ -24,9 +23,7 @@
 #include <source_location>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace appinfra::pg {
 

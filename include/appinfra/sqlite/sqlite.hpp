@@ -8,7 +8,6 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/leased.hpp>
-#include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
