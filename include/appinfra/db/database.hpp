@@ -33,29 +33,29 @@ template <class Variant>
 class AnyHandout {
  public:
   using variant_type = Variant;
-  explicit AnyHandout(variant_type v) noexcept : v_(std::move(v)) {}
+  explicit AnyHandout(variant_type v) noexcept : handout_(std::move(v)) {}
 
   template <class... Args>
   Result execute(std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& h) { return h.execute(sql, args...); }, v_);
+    return std::visit([&](auto& h) { return h.execute(sql, args...); }, handout_);
   }
   /// A statement bounded by `deadline` and the handle's own (the earlier): see the
   /// backend's Connection::execute(deadline, ...) and Session::execute(deadline, ...).
   template <class... Args>
   Result execute(Deadline deadline, std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& h) { return h.execute(deadline, sql, args...); }, v_);
+    return std::visit([&](auto& h) { return h.execute(deadline, sql, args...); }, handout_);
   }
   void close() noexcept {
-    std::visit([](auto& h) { h.close(); }, v_);
+    std::visit([](auto& h) { h.close(); }, handout_);
   }
   /// Calls f with the backend's own connection or session type (for native()).
   template <class F>
   decltype(auto) visit(F&& f) {
-    return std::visit(std::forward<F>(f), v_);
+    return std::visit(std::forward<F>(f), handout_);
   }
 
  protected:
-  variant_type v_;
+  variant_type handout_;
 };
 }  // namespace detail
 
@@ -75,13 +75,13 @@ class AnySession : public detail::AnyHandout<std::variant<decltype(std::declval<
   using detail::AnyHandout<std::variant<decltype(std::declval<Backends&>().session())...>>::AnyHandout;
 
   void commit() {
-    std::visit([](auto& s) { s.commit(); }, this->v_);
+    std::visit([](auto& s) { s.commit(); }, this->handout_);
   }
   void rollback() {
-    std::visit([](auto& s) { s.rollback(); }, this->v_);
+    std::visit([](auto& s) { s.rollback(); }, this->handout_);
   }
   [[nodiscard]] bool in_transaction() const noexcept {
-    return std::visit([](const auto& s) { return s.in_transaction(); }, this->v_);
+    return std::visit([](const auto& s) { return s.in_transaction(); }, this->handout_);
   }
 };
 

@@ -49,10 +49,10 @@ db::Result exec(pqxx::transaction_base& t, std::string_view sql, const Args&... 
 /// A registered prepared statement on `t`, declared on the connection first.
 template <class Lease, class... Args>
 db::Result exec_prepared(Lease& lease, pqxx::transaction_base& t, const std::string& name, const Args&... args) {
-  const auto& c = lease.connector();
-  const Declared& d = c.prepared().declare(c.name(), lease.get(), name);
-  track(lease, d.effect);  // known once declared: the statement's text is the registry's
-  return to_result(t.exec_prepared(name, param(args)...), d.query);
+  const auto& connector = lease.connector();
+  const Declared& declared = connector.prepared().declare(connector.name(), lease.get(), name);
+  track(lease, declared.effect);  // known once declared: the statement's text is the registry's
+  return to_result(t.exec_prepared(name, param(args)...), declared.query);
 }
 
 /// libpqxx's pipeline on `t`: the statements sent together, answered together.

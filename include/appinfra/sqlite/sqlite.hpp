@@ -55,15 +55,15 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
   // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
   static db::Result run_statement(lease_type& lease, db::Deadline deadline, std::string_view sql, const Args&... args) {
-    auto& c = lease.connector();
-    return c.query_log().run(
+    auto& connector = lease.connector();
+    return connector.query_log().run(
         sql,
         [&] {
           detail::SqliteConn& conn = lease.get();
           if (!deadline) [[likely]]
-            return detail::exec(conn.get(), c.name(), sql, args...);
-          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
-                                    args...);
+            return detail::exec(conn.get(), connector.name(), sql, args...);
+          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : connector.busy_timeout_ms(),
+                                    connector.name(), sql, args...);
         },
         args...);
   }
