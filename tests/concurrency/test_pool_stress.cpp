@@ -148,7 +148,7 @@ TEST_CASE("stress: handles returned on other threads while the pool is destroyed
   for (int round = 0; round < 2000; ++round) {
     auto pool = std::make_unique<db::QueuePool<test::StubConnector>>(
         test::StubConnector{"destroy_race", ctl, log::Logger(log::Level::off)}, o);
-    std::vector<db::QueuePool<test::StubConnector>::Handle> hs;
+    std::vector<db::QueuePool<test::StubConnector>::Lease> hs;
     for (int i = 0; i < 4; ++i) hs.push_back(pool->acquire());
     std::atomic<int> ready{0};
     std::vector<std::thread> ts;

@@ -104,9 +104,9 @@ struct StubConnector {
 
 /// A db::Interface model over StubConnector, for `stub://` urls.
 template <db::Access A = db::ReadWrite, db::Logger L = log::Logger, class PoolP = db::UseQueuePool<>>
-class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
-  using Base = db::detail::PooledBackend<StubConnector, PoolP, L>;
-  using handle_type = typename Base::handle_type;
+class StubBackend : public db::detail::PooledBackend<StubBackend<A, L, PoolP>, StubConnector, PoolP, L> {
+  using Base = db::detail::PooledBackend<StubBackend<A, L, PoolP>, StubConnector, PoolP, L>;
+  using lease_type = typename Base::lease_type;
 
  public:
   using access_type = A;
@@ -131,15 +131,15 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
     [[nodiscard]] int id() { return h_.get().id; }
     void dirty() { h_.get().dirty = true; }
     void invalidate() noexcept { h_.invalidate(); }
-    explicit Connection(handle_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
+    explicit Connection(lease_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
 
    private:
-    handle_type h_;
+    lease_type h_;
     db::Deadline deadline_;
   };
   class Session {
    public:
-    explicit Session(handle_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
+    explicit Session(lease_type h, db::Deadline deadline = {}) : h_(std::move(h)), deadline_(deadline) {}
     Session(Session&&) noexcept = default;
     Session& operator=(Session&&) noexcept = default;
     ~Session() { close(); }
@@ -167,28 +167,17 @@ class StubBackend : public db::detail::PooledBackend<StubConnector, PoolP, L> {
     [[nodiscard]] bool in_transaction() const noexcept { return open_; }
 
    private:
-    handle_type h_;
+    lease_type h_;
     db::Deadline deadline_;
     bool open_ = false;
   };
 
-  Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where));
-  }
-  Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where));
-  }
-  Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where, deadline), deadline);
-  }
-  Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where, deadline), deadline);
-  }
+  // connect() and session(), with or without a deadline: from Base.
   /// Leaves a "transaction" open on a connection, as a careless caller would.
   static void dirty(Connection& c) { c.dirty(); }
 
  private:
-  static void not_passed(handle_type& h, db::Deadline d) {
+  static void not_passed(lease_type& h, db::Deadline d) {
     if (d && d.passed())
       throw db::QueryError("database '" + h.connector().name() + "': the deadline passed before the statement was sent",
                            "57014");

@@ -27,16 +27,16 @@ class TurnPool {
   using connection_type = typename C::connection_type;
   static constexpr bool keeps_connections = true;
 
-  class Handle {
+  class Lease {
    public:
-    Handle() = default;
-    Handle(Handle&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)) {}
-    Handle& operator=(Handle&& o) noexcept {
+    Lease() = default;
+    Lease(Lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)) {}
+    Lease& operator=(Lease&& o) noexcept {
       release();
       pool_ = std::exchange(o.pool_, nullptr);
       return *this;
     }
-    ~Handle() { release(); }
+    ~Lease() { release(); }
     connection_type& get() noexcept { return *pool_->conn_; }
     C& connector() const noexcept { return pool_->connector_; }
     explicit operator bool() const noexcept { return pool_ != nullptr; }
@@ -53,16 +53,16 @@ class TurnPool {
 
    private:
     friend class TurnPool;
-    explicit Handle(TurnPool* p) : pool_(p) {}
+    explicit Lease(TurnPool* p) : pool_(p) {}
     TurnPool* pool_ = nullptr;
   };
-  using handle_type = Handle;
+  using lease_type = Lease;
 
   TurnPool(C c, db::PoolOptions o) : connector_(std::move(c)), options_(o) {}
   C& connector() noexcept { return connector_; }
   void warm_up() { conn_.emplace(connector_.open()); }
-  Handle acquire(std::source_location where = std::source_location::current()) { return acquire(where, {}); }
-  Handle acquire(std::source_location, db::Deadline deadline) {
+  Lease acquire(std::source_location where = std::source_location::current()) { return acquire(where, {}); }
+  Lease acquire(std::source_location, db::Deadline deadline) {
     if (deadline && deadline.passed())
       throw db::PoolTimeoutError("database '" + connector_.name() + "': the deadline had passed");
     std::unique_lock lock(m_);
@@ -75,7 +75,7 @@ class TurnPool {
     if (!conn_) conn_.emplace(connector_.open());
     busy_ = true;
     ++uses;
-    return Handle(this);
+    return Lease(this);
   }
   db::PoolStatus status() const {
     std::lock_guard lock(m_);
@@ -153,7 +153,7 @@ TEST_CASE("the user-defined pool keeps the laws of db::Pool") {
   using P = TurnPool<test::StubConnector, db::CoarseClock>;
   db::PoolOptions o;
   o.timeout = std::chrono::duration<double>(30.0);
-  // Not pool_handle_outlives_pool: its handles point into the pool, a law this
+  // Not pool_lease_outlives_pool: its leases point into the pool, a law this
   // simple model does not keep (the stock pools do).
   test::laws::pool_laws<P>(
       [o] {

@@ -55,19 +55,19 @@ auto backend_factory(std::string name) {
 TEST_CASE("QueuePool keeps the laws of db::Pool") {
   using P = db::QueuePool<StubConnector>;
   test::laws::pool_laws<P>(pool_factory<P>("laws_queue", 2, 1), 3);
-  test::laws::pool_handle_outlives_pool<P>(pool_factory<P>("laws_queue", 2, 1));
+  test::laws::pool_lease_outlives_pool<P>(pool_factory<P>("laws_queue", 2, 1));
 }
 
 TEST_CASE("NullPool keeps the laws of db::Pool") {
   using P = db::NullPool<StubConnector>;
   test::laws::pool_laws<P>(pool_factory<P>("laws_null", 2, 1), 3);
-  test::laws::pool_handle_outlives_pool<P>(pool_factory<P>("laws_null", 2, 1));
+  test::laws::pool_lease_outlives_pool<P>(pool_factory<P>("laws_null", 2, 1));
 }
 
 TEST_CASE("StaticPool keeps the laws of db::Pool") {
   using P = db::StaticPool<StubConnector>;
   test::laws::pool_laws<P>(pool_factory<P>("laws_static", 1, 0), 1);
-  test::laws::pool_handle_outlives_pool<P>(pool_factory<P>("laws_static", 1, 0));
+  test::laws::pool_lease_outlives_pool<P>(pool_factory<P>("laws_static", 1, 0));
 }
 
 TEST_CASE("the stub backend keeps the laws of db::Interface") {

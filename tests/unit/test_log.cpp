@@ -44,8 +44,8 @@ TEST_CASE("records below the level are neither formatted nor written") {
   struct Counting {
     int* n;
   };
-  db::detail::log(lg, log::Level::debug, "{}", [&] { return ++formatted; }());
-  db::detail::log(lg, log::Level::info, "visible {}", 1);
+  db::detail::log_at(lg, log::Level::debug, "{}", [&] { return ++formatted; }());
+  db::detail::log_at(lg, log::Level::info, "visible {}", 1);
   CHECK(cap->lines.size() == 1);
   CHECK(cap->lines[0] == "info test: visible 1");
 }

@@ -106,7 +106,7 @@ TEST_CASE("a returned connection is reused, not reopened") {
 TEST_CASE("the pool grows to pool_size + max_overflow and keeps pool_size idle") {
   Pool pool(stub("grow"), opts(2, 2));
   {
-    std::vector<Pool::Handle> held;
+    std::vector<Pool::Lease> held;
     for (int i = 0; i < 4; ++i) held.push_back(pool.acquire());
     const auto s = pool.status();
     CHECK(s.checked_out == 4);
@@ -215,18 +215,18 @@ TEST_CASE("recycle jitter spreads the expiry of connections opened together") {
   o.recycle_jitter = 0.5;  // each expires between 50 s and 100 s
   Pool pool(stub("jitter"), o);
   {
-    std::vector<Pool::Handle> all;
+    std::vector<Pool::Lease> all;
     for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
   }
   ManualClock::advance(49s);
   {
-    std::vector<Pool::Handle> all;
+    std::vector<Pool::Lease> all;
     for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
   }
   CHECK(pool.status().recycled_total == 0);
   ManualClock::advance(26s);  // 75 s: about half have expired
   {
-    std::vector<Pool::Handle> all;
+    std::vector<Pool::Lease> all;
     for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
   }
   const auto recycled = pool.status().recycled_total;
@@ -234,7 +234,7 @@ TEST_CASE("recycle jitter spreads the expiry of connections opened together") {
   CHECK(recycled < 20);
   ManualClock::advance(26s);  // 101 s: every original one has
   {
-    std::vector<Pool::Handle> all;
+    std::vector<Pool::Lease> all;
     for (int i = 0; i < 20; ++i) all.push_back(pool.acquire());
   }
   CHECK(pool.connector().ctl->opened == 40);
@@ -424,7 +424,7 @@ TEST_CASE("idle_timeout closes idle connections down to min_idle") {
   o.idle_timeout = std::chrono::duration<double>(10.0);
   Pool pool(stub("idle"), o);
   {
-    std::vector<Pool::Handle> all;
+    std::vector<Pool::Lease> all;
     for (int i = 0; i < 4; ++i) all.push_back(pool.acquire());
   }
   CHECK(pool.status().checked_in == 4);
@@ -550,7 +550,7 @@ TEST_CASE("close() closes idle connections, refuses checkouts and closes held on
 
 TEST_CASE("a handle may outlive its pool") {
   auto ctl = test::stub_control("outlive", true);
-  Pool::Handle h;
+  Pool::Lease h;
   {
     Pool pool(StubConnector{"outlive", ctl, log::Logger(log::Level::off)}, opts(1, 0));
     h = pool.acquire();
@@ -568,7 +568,7 @@ TEST_CASE("NullPool opens a connection per checkout and closes it on return") {
   { auto h = pool.acquire(); }
   CHECK(pool.connector().ctl->opened == 3);
   CHECK(pool.connector().ctl->closed == 3);
-  std::vector<db::NullPool<StubConnector>::Handle> hs;
+  std::vector<db::NullPool<StubConnector>::Lease> hs;
   hs.push_back(pool.acquire());
   hs.push_back(pool.acquire());  // still at most pool_size + max_overflow open
   CHECK(pool.status().total_connections == 2);
@@ -751,7 +751,7 @@ TEST_CASE("warm_up gives the place back when open() throws something that is not
   CHECK_THROWS_AS(pool.warm_up(), int);
   CHECK(pool.status().total_connections == 0);
   pool.connector().raise = Raise::nothing;
-  std::vector<db::QueuePool<RaisingConnector>::Handle> all;
+  std::vector<db::QueuePool<RaisingConnector>::Lease> all;
   for (int i = 0; i < 3; ++i) all.push_back(pool.acquire());  // the full capacity, no slot lost
   CHECK(pool.status().checked_out == 3);
 }
@@ -786,6 +786,6 @@ TEST_CASE("status() counts the invalidated connections not yet returned") {
   auto again = pool.acquire();  // c's connection, not an invalidated one
   CHECK(again.get().id != ida);
   CHECK(pool.status().invalid == 0);
-  Pool::Handle none;
+  Pool::Lease none;
   none.invalidate();  // an empty handle: nothing to mark
 }

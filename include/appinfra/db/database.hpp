@@ -4,7 +4,7 @@
 
 #include <appinfra/db/concepts/backend.hpp>
 #include <appinfra/db/deadline.hpp>
-#include <appinfra/db/detail/manager_base.hpp>
+#include <appinfra/db/detail/entry_state.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
 #include <appinfra/db/result.hpp>
@@ -25,73 +25,64 @@ namespace appinfra::db {
 template <Interface... Backends>
 class Manager;
 
-/// A connection from whichever backend a database has: execute() dispatches
-/// statically (std::visit over the backends' connection types). Move-only.
-template <class... Backends>
-class AnyConnection {
+namespace detail {
+/// What AnyConnection and AnySession share: the backend's handle in a variant,
+/// each call dispatched statically (std::visit). No virtual function, nothing
+/// stored beside the variant.
+template <class Variant>
+class AnyHandout {
  public:
-  using variant_type = std::variant<decltype(std::declval<Backends&>().connect())...>;
-  explicit AnyConnection(variant_type v) noexcept : v_(std::move(v)) {}
+  using variant_type = Variant;
+  explicit AnyHandout(variant_type v) noexcept : handout_(std::move(v)) {}
 
   template <class... Args>
   Result execute(std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& c) { return c.execute(sql, args...); }, v_);
+    return std::visit([&](auto& h) { return h.execute(sql, args...); }, handout_);
   }
-  /// A statement bounded by `deadline` and the connection's own (the earlier): see
-  /// the backend's Connection::execute(deadline, ...).
+  /// A statement bounded by `deadline` and the handle's own (the earlier): see the
+  /// backend's Connection::execute(deadline, ...) and Session::execute(deadline, ...).
   template <class... Args>
   Result execute(Deadline deadline, std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& c) { return c.execute(deadline, sql, args...); }, v_);
+    return std::visit([&](auto& h) { return h.execute(deadline, sql, args...); }, handout_);
   }
   void close() noexcept {
-    std::visit([](auto& c) { c.close(); }, v_);
+    std::visit([](auto& h) { h.close(); }, handout_);
   }
-  /// Calls f with the backend's own connection type (for native()).
+  /// Calls f with the backend's own connection or session type (for native()).
   template <class F>
   decltype(auto) visit(F&& f) {
-    return std::visit(std::forward<F>(f), v_);
+    return std::visit(std::forward<F>(f), handout_);
   }
 
- private:
-  variant_type v_;
+ protected:
+  variant_type handout_;
+};
+}  // namespace detail
+
+/// A connection from whichever backend a database has: execute() dispatches
+/// statically (std::visit over the backends' connection types). Move-only.
+template <class... Backends>
+class AnyConnection : public detail::AnyHandout<std::variant<decltype(std::declval<Backends&>().connect())...>> {
+ public:
+  using detail::AnyHandout<std::variant<decltype(std::declval<Backends&>().connect())...>>::AnyHandout;
 };
 
 /// A session from whichever backend a database has. Move-only; rolls back unless
 /// committed.
 template <class... Backends>
-class AnySession {
+class AnySession : public detail::AnyHandout<std::variant<decltype(std::declval<Backends&>().session())...>> {
  public:
-  using variant_type = std::variant<decltype(std::declval<Backends&>().session())...>;
-  explicit AnySession(variant_type v) noexcept : v_(std::move(v)) {}
+  using detail::AnyHandout<std::variant<decltype(std::declval<Backends&>().session())...>>::AnyHandout;
 
-  template <class... Args>
-  Result execute(std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& s) { return s.execute(sql, args...); }, v_);
-  }
-  /// A statement bounded by `deadline` and the session's own (the earlier).
-  template <class... Args>
-  Result execute(Deadline deadline, std::string_view sql, const Args&... args) {
-    return std::visit([&](auto& s) { return s.execute(deadline, sql, args...); }, v_);
-  }
   void commit() {
-    std::visit([](auto& s) { s.commit(); }, v_);
+    std::visit([](auto& s) { s.commit(); }, this->handout_);
   }
   void rollback() {
-    std::visit([](auto& s) { s.rollback(); }, v_);
-  }
-  void close() noexcept {
-    std::visit([](auto& s) { s.close(); }, v_);
+    std::visit([](auto& s) { s.rollback(); }, this->handout_);
   }
   [[nodiscard]] bool in_transaction() const noexcept {
-    return std::visit([](const auto& s) { return s.in_transaction(); }, v_);
+    return std::visit([](const auto& s) { return s.in_transaction(); }, this->handout_);
   }
-  template <class F>
-  decltype(auto) visit(F&& f) {
-    return std::visit(std::forward<F>(f), v_);
-  }
-
- private:
-  variant_type v_;
 };
 
 /// One named database of a Manager: the backend the factory chose for it, or why
@@ -135,35 +126,23 @@ class Database : private detail::EntryState {
 
   /// A pooled connection; `where` is recorded for pool diagnostics (leave the default).
   [[nodiscard]] AnyConnection<Backends...> connect(std::source_location where = std::source_location::current()) {
-    return visit([&](auto& b) {
-      return AnyConnection<Backends...>(typename AnyConnection<Backends...>::variant_type(
-          std::in_place_type<decltype(b.connect())>, b.connect(where)));
-    });
+    return hand_out<AnyConnection<Backends...>>([&](auto& b) { return b.connect(where); });
   }
   /// A connection whose checkout waits no longer than `deadline`
   /// (PoolTimeoutError) and whose every statement is bounded by it.
   [[nodiscard]] AnyConnection<Backends...> connect(Deadline deadline,
                                                    std::source_location where = std::source_location::current()) {
-    return visit([&](auto& b) {
-      return AnyConnection<Backends...>(typename AnyConnection<Backends...>::variant_type(
-          std::in_place_type<decltype(b.connect())>, b.connect(deadline, where)));
-    });
+    return hand_out<AnyConnection<Backends...>>([&](auto& b) { return b.connect(deadline, where); });
   }
   /// A session; `where` is recorded for pool diagnostics (leave the default).
   [[nodiscard]] AnySession<Backends...> session(std::source_location where = std::source_location::current()) {
-    return visit([&](auto& b) {
-      return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
-          std::in_place_type<decltype(b.session())>, b.session(where)));
-    });
+    return hand_out<AnySession<Backends...>>([&](auto& b) { return b.session(where); });
   }
   /// A session whose checkout waits no longer than `deadline` and whose
   /// statements (and commit) are bounded by it.
   [[nodiscard]] AnySession<Backends...> session(Deadline deadline,
                                                 std::source_location where = std::source_location::current()) {
-    return visit([&](auto& b) {
-      return AnySession<Backends...>(typename AnySession<Backends...>::variant_type(
-          std::in_place_type<decltype(b.session())>, b.session(deadline, where)));
-    });
+    return hand_out<AnySession<Backends...>>([&](auto& b) { return b.session(deadline, where); });
   }
   [[nodiscard]] HealthResult health_check(std::source_location where = std::source_location::current()) {
     return visit([&](auto& b) { return b.health_check(where); });
@@ -175,6 +154,14 @@ class Database : private detail::EntryState {
  private:
   template <Interface...>
   friend class Manager;
+  // `get(backend)` (its connection or session) as the alternative of `Any` for
+  // this backend.
+  template <class Any, class Get>
+  Any hand_out(Get&& get) {
+    return visit([&](auto& b) {
+      return Any(typename Any::variant_type(std::in_place_type<decltype(get(b))>, get(b)));
+    });
+  }
   std::optional<std::variant<Backends...>> backend_;  // emplaced in place: backends do not move
 };
 

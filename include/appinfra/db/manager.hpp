@@ -14,7 +14,10 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace appinfra::db {
 
@@ -116,21 +119,18 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
                                              c.name, c.url.scheme(), c.url.redacted(), supported_schemes()));
   }
 
+  // For ManagerBase::for_each_entry(): `self` is this manager, const or not.
   template <class Self, class F>
-  static void for_each_entry_impl(Self& self, F&& f) {
-    using First = std::conditional_t<std::is_const_v<Self>, const std::tuple_element_t<0, std::tuple<Backends...>>,
-                                     std::tuple_element_t<0, std::tuple<Backends...>>>;
+  static void visit_entries(Self& self, F& f) {
+    using First = std::tuple_element_t<0, std::tuple<Backends...>>;
+    using State = std::conditional_t<std::is_const_v<Self>, const detail::EntryState, detail::EntryState>;
     for (auto& d : self.dbs_) {
-      auto& state = static_cast<std::conditional_t<std::is_const_v<Self>, const detail::EntryState, detail::EntryState>&>(d);
       // set_up (acquire), not backend_.has_value(): the retry thread may be emplacing it.
+      State& state = d;
       if (d.set_up.load(std::memory_order_acquire)) std::visit([&](auto& b) { f(state, &b); }, *d.backend_);
-      else f(state, static_cast<First*>(nullptr));
+      else f(state, detail::backend_ptr<Self, First>(nullptr));
     }
   }
-  template <class F>
-  void for_each_entry(F&& f) { for_each_entry_impl(*this, f); }
-  template <class F>
-  void for_each_entry(F&& f) const { for_each_entry_impl(*this, f); }
 
   std::deque<database_type> dbs_;  // a deque: entries never move once built
 };

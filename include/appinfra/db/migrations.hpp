@@ -182,7 +182,7 @@ template <class Conn, class Dialect>
 class MigrationRunner {
  public:
   MigrationRunner(Conn& c, Dialect d, std::string database)
-      : c_(c), d_(std::move(d)), database_(std::move(database)) {}
+      : conn_(c), dialect_(std::move(d)), database_(std::move(database)) {}
 
   std::vector<MigrationState> status(const Migrations& m) {
     ensure_table();
@@ -192,7 +192,7 @@ class MigrationRunner {
   MigrateResult migrate(const Migrations& m, MigrateOptions o) {
     MigrateResult result;
     result.dry_run = o.dry_run;
-    d_.lock(c_);
+    dialect_.lock(conn_);
     try {
       ensure_table();
       const auto states_now = states(m, recorded());
@@ -212,28 +212,28 @@ class MigrationRunner {
       }
     } catch (...) {
       try {
-        d_.unlock(c_);
+        dialect_.unlock(conn_);
       } catch (...) {  // the error that matters is the first one
       }
       throw;
     }
-    d_.unlock(c_);
+    dialect_.unlock(conn_);
     return result;
   }
 
  private:
   void apply(const Migrations& m, MigrateResult& result) {
     {
-      in_transaction(0, "setup", [&] { d_.setup(c_); });
+      in_transaction(0, "setup", [&] { dialect_.setup(conn_); });
       for (const auto& hook : m.before_hooks()) in_transaction(0, "before hook", [&] { hook(executor()); });
       for (const auto& mig : m.list()) {
         bool ran = false;
         in_transaction(mig.version, mig.name, [&] {
           // Again inside the transaction: another process may have applied it.
-          if (!c_.execute("SELECT 1 FROM schema_migrations WHERE version = $1", mig.version).empty()) return;
-          c_.execute(mig.sql);
-          c_.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, " +
-                         std::string(d_.now) + ")",
+          if (!conn_.execute("SELECT 1 FROM schema_migrations WHERE version = $1", mig.version).empty()) return;
+          conn_.execute(mig.sql);
+          conn_.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, " +
+                         std::string(dialect_.now) + ")",
                      mig.version, mig.name, mig.checksum());
           ran = true;
         });
@@ -250,7 +250,7 @@ class MigrationRunner {
 
   void ensure_table() {
     in_transaction(0, "schema_migrations", [&] {
-      c_.execute(
+      conn_.execute(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
           "checksum TEXT NOT NULL, applied_at TEXT NOT NULL)");
     });
@@ -258,7 +258,7 @@ class MigrationRunner {
 
   std::vector<Row> recorded() {
     std::vector<Row> rows;
-    for (auto r : c_.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version"))
+    for (auto r : conn_.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version"))
       rows.push_back({r[0].template as<std::int64_t>(), r[1].template as<std::string>(), r[2].template as<std::string>()});
     return rows;
   }
@@ -282,18 +282,18 @@ class MigrationRunner {
   }
 
   MigrationExecutor executor() {
-    return [this](std::string_view sql) { return c_.execute(sql); };
+    return [this](std::string_view sql) { return conn_.execute(sql); };
   }
 
   template <class F>
   void in_transaction(std::int64_t version, const std::string& name, F&& f) {
-    c_.execute(d_.begin);
+    conn_.execute(dialect_.begin);
     try {
       f();
-      c_.execute("COMMIT");
+      conn_.execute("COMMIT");
     } catch (const std::exception& e) {
       try {
-        c_.execute("ROLLBACK");
+        conn_.execute("ROLLBACK");
       } catch (...) {  // the error that matters is the first one
       }
       if (dynamic_cast<const MigrationError*>(&e) != nullptr) throw;
@@ -306,8 +306,8 @@ class MigrationRunner {
     }
   }
 
-  Conn& c_;
-  Dialect d_;
+  Conn& conn_;
+  Dialect dialect_;
   std::string database_;
 };
 

@@ -21,11 +21,11 @@ namespace appinfra::db {
 class Field {
  public:
   explicit Field(const std::optional<std::string>* v, std::string_view column) noexcept
-      : v_(v), column_(column) {}
-  [[nodiscard]] bool is_null() const noexcept { return !v_->has_value(); }
+      : value_(v), column_(column) {}
+  [[nodiscard]] bool is_null() const noexcept { return !value_->has_value(); }
   /// The text; empty for NULL.
   [[nodiscard]] std::string_view view() const noexcept {
-    return v_->has_value() ? std::string_view(**v_) : std::string_view();
+    return value_->has_value() ? std::string_view(**value_) : std::string_view();
   }
   /// The value as T (an integer, a floating-point type, bool, std::string or
   /// std::optional of one of those). Throws db::Error naming the column and value
@@ -37,7 +37,7 @@ class Field {
       return as<typename T::value_type>();
     } else {
       if (is_null()) throw Error(fmt::format("column '{}' is NULL", column_));
-      const std::string& s = **v_;
+      const std::string& s = **value_;
       if constexpr (std::is_same_v<T, std::string>) {
         return s;
       } else if constexpr (std::is_same_v<T, bool>) {
@@ -60,9 +60,9 @@ class Field {
   template <class T>
   Error bad() const {
     return Error(fmt::format("column '{}': value '{}' does not convert to the requested type",
-                             column_, **v_));
+                             column_, **value_));
   }
-  const std::optional<std::string>* v_;
+  const std::optional<std::string>* value_;
   std::string_view column_;
 };
 
@@ -71,15 +71,15 @@ class Result;
 /// One row of a Result; valid while the Result lives.
 class Row {
  public:
-  Row(const Result* r, std::size_t i) noexcept : r_(r), i_(i) {}
+  Row(const Result* r, std::size_t i) noexcept : result_(r), row_(i) {}
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] Field operator[](std::size_t col) const noexcept;
   /// Throws db::Error for an unknown column name.
   [[nodiscard]] Field operator[](std::string_view column) const;
 
  private:
-  const Result* r_;
-  std::size_t i_;
+  const Result* result_;
+  std::size_t row_;
 };
 
 /// The columns and rows of a statement's result, and how many rows it changed.
@@ -111,15 +111,15 @@ class Result {
     using difference_type = std::ptrdiff_t;
     using value_type = Row;
     iterator() = default;
-    iterator(const Result* r, std::size_t i) : r_(r), i_(i) {}
-    Row operator*() const noexcept { return Row(r_, i_); }
-    iterator& operator++() noexcept { ++i_; return *this; }
-    iterator operator++(int) noexcept { auto t = *this; ++i_; return t; }
-    bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
+    iterator(const Result* r, std::size_t i) : result_(r), row_(i) {}
+    Row operator*() const noexcept { return Row(result_, row_); }
+    iterator& operator++() noexcept { ++row_; return *this; }
+    iterator operator++(int) noexcept { auto t = *this; ++row_; return t; }
+    bool operator==(const iterator& o) const noexcept { return row_ == o.row_; }
 
    private:
-    const Result* r_ = nullptr;
-    std::size_t i_ = 0;
+    const Result* result_ = nullptr;
+    std::size_t row_ = 0;
   };
   [[nodiscard]] iterator begin() const noexcept { return {this, 0}; }
   [[nodiscard]] iterator end() const noexcept { return {this, size()}; }
@@ -131,13 +131,13 @@ class Result {
   std::int64_t affected_ = 0;
 };
 
-inline std::size_t Row::size() const noexcept { return r_->columns_.size(); }
+inline std::size_t Row::size() const noexcept { return result_->columns_.size(); }
 inline Field Row::operator[](std::size_t col) const noexcept {
-  return Field(&r_->cells_[i_ * r_->columns_.size() + col], r_->columns_[col]);
+  return Field(&result_->cells_[row_ * result_->columns_.size() + col], result_->columns_[col]);
 }
 inline Field Row::operator[](std::string_view column) const {
-  for (std::size_t c = 0; c < r_->columns_.size(); ++c)
-    if (r_->columns_[c] == column) return (*this)[c];
+  for (std::size_t c = 0; c < result_->columns_.size(); ++c)
+    if (result_->columns_[c] == column) return (*this)[c];
   throw Error(fmt::format("no column named '{}' in the result", column));
 }
 

@@ -174,19 +174,15 @@ class StaticManager
     return out;
   }
 
+  // For ManagerBase::for_each_entry(): `self` is this manager, const or not.
   template <class Self, class F>
-  static void for_each_entry_impl(Self& self, F&& f) {
+  static void visit_entries(Self& self, F& f) {
     // set_up (acquire), not backend.has_value(): the retry thread may be emplacing it.
     std::apply([&](auto&... slot) { (f(slot, slot.set_up.load(std::memory_order_acquire) ? &*slot.backend : nullptr), ...); },
                self.slots_);
-    using First = std::conditional_t<std::is_const_v<Self>, const typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type,
-                                     typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type>;
-    for (auto& s : self.undeclared_) f(s, static_cast<First*>(nullptr));
+    using First = typename std::tuple_element_t<0, std::tuple<Decls...>>::backend_type;
+    for (auto& s : self.undeclared_) f(s, detail::backend_ptr<Self, First>(nullptr));
   }
-  template <class F>
-  void for_each_entry(F&& f) { for_each_entry_impl(*this, f); }
-  template <class F>
-  void for_each_entry(F&& f) const { for_each_entry_impl(*this, f); }
 
   std::tuple<detail::Slot<Decls>...> slots_;
   std::deque<detail::EntryState> undeclared_;

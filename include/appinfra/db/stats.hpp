@@ -26,7 +26,7 @@ struct PoolStatus {
   std::size_t overflow = 0;          ///< open connections beyond pool_size (never negative)
   std::size_t total_connections = 0; ///< open connections, idle or held
   std::size_t waiting = 0;           ///< callers waiting for a connection now
-  /// Of checked_out: connections their holder invalidated (Handle::invalidate(), a
+  /// Of checked_out: connections their holder invalidated (Lease::invalidate(), a
   /// broken connection), to be closed when returned; not yet returned and closed.
   /// The Python original's `invalid`.
   std::size_t invalid = 0;

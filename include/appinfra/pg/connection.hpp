@@ -4,6 +4,8 @@
 #include <appinfra/db/concepts/access.hpp>
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/deadline.hpp>
+#include <appinfra/db/detail/leased.hpp>
+#include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/pg/detail/result.hpp>
@@ -47,10 +49,10 @@ db::Result exec(pqxx::transaction_base& t, std::string_view sql, const Args&... 
 /// A registered prepared statement on `t`, declared on the connection first.
 template <class Lease, class... Args>
 db::Result exec_prepared(Lease& lease, pqxx::transaction_base& t, const std::string& name, const Args&... args) {
-  const auto& c = lease.connector();
-  const Declared& d = c.prepared().declare(c.name(), lease.get(), name);
-  track(lease, d.effect);  // known once declared: the statement's text is the registry's
-  return to_result(t.exec_prepared(name, param(args)...), d.query);
+  const auto& connector = lease.connector();
+  const Declared& declared = connector.prepared().declare(connector.name(), lease.get(), name);
+  track(lease, declared.effect);  // known once declared: the statement's text is the registry's
+  return to_result(t.exec_prepared(name, param(args)...), declared.query);
 }
 
 /// libpqxx's pipeline on `t`: the statements sent together, answered together.
@@ -82,33 +84,22 @@ inline SessionEffect effect_of(const std::vector<std::string>& statements) {
 /// gives the connection back when destroyed or close()d. Used by one thread at a
 /// time; may outlive its PG (the connection is then closed when it ends).
 ///
+/// execute(sql, args...) runs one statement in its own transaction; parameters bind
+/// to $1, $2, ... It throws QueryError (with its SQLSTATE and failure()),
+/// ConnectionError (the connection broke; failure() says why), UsageError (a misuse:
+/// a wrong number of parameters, say; the connection stays usable). With a deadline
+/// (the earlier of it and the connection's own, from connect(deadline)), a statement
+/// still running at it is cancelled.
+///
 /// A statement that changes the session (BEGIN, SET, LISTEN, a temporary table,
 /// ...; see detail::session_effect) or native() access makes the connection
 /// dirty: the pool resets it when it is returned, so the next borrower gets a
 /// clean session (README: "What a reset undoes").
 template <db::Access A, class Lease>
-class Connection {
- public:
-  /// Runs one statement in its own transaction; parameters bind to $1, $2, ...
-  /// Throws QueryError (with its SQLSTATE and failure()), ConnectionError (the
-  /// connection broke; failure() says why), UsageError (a misuse: a wrong number
-  /// of parameters, say; the connection stays usable).
-  template <class... Args>
-  db::Result execute(std::string_view sql, const Args&... args) {
-    return execute(db::Deadline{}, sql, args...);
-  }
-  /// The same, cancelled if still running at `deadline` (the earlier of it and the
-  /// connection's own deadline, from connect(deadline)).
-  template <class... Args>
-  db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
-    check();
-    return detail::run_statement(h_, earliest(deadline, deadline_), sql, detail::session_effect(sql),
-                                 [&](detail::PgConn& conn) {
-                                   pqxx::nontransaction t(*conn.pq);
-                                   return detail::exec(t, sql, args...);
-                                 }, args...);
-  }
+class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lease> {
+  using Base = db::detail::LeasedConnection<Connection<A, Lease>, Lease>;
 
+ public:
   /// Runs a statement registered with PG::prepare().
   template <class... Args>
   db::Result execute_prepared(const std::string& name, const Args&... args) {
@@ -116,11 +107,11 @@ class Connection {
   }
   template <class... Args>
   db::Result execute_prepared(db::Deadline deadline, const std::string& name, const Args&... args) {
-    check();
-    return detail::run_statement(h_, earliest(deadline, deadline_), "EXECUTE " + name, {},
+    this->check();
+    return detail::run_statement(this->lease_, this->bounded(deadline), "EXECUTE " + name, {},
                                  [&](detail::PgConn& conn) {
                                    pqxx::nontransaction t(*conn.pq);
-                                   return detail::exec_prepared(h_, t, name, args...);
+                                   return detail::exec_prepared(this->lease_, t, name, args...);
                                  }, args...);
   }
 
@@ -129,8 +120,8 @@ class Connection {
   /// in one implicit transaction: the first failing one throws, and the batch is
   /// rolled back. No parameters.
   std::vector<db::Result> pipeline(const std::vector<std::string>& statements, db::Deadline deadline = {}) {
-    check();
-    return detail::run_statement(h_, earliest(deadline, deadline_),
+    this->check();
+    return detail::run_statement(this->lease_, this->bounded(deadline),
                                  fmt::format("pipeline of {} statements", statements.size()),
                                  detail::effect_of(statements), [&](detail::PgConn& conn) {
                                    pqxx::nontransaction t(*conn.pq);
@@ -143,21 +134,27 @@ class Connection {
   /// reset when returned, since what native code left on it is unknown. If it
   /// breaks, call invalidate() so that the pool replaces it.
   [[nodiscard]] pqxx::connection& native() {
-    check();
-    return *detail::native_access(h_).pq;
+    this->check();
+    return *detail::native_access(this->lease_).pq;
   }
-  void invalidate() noexcept { h_.invalidate(); }
-  void close() noexcept { h_.release(); }
+  void invalidate() noexcept { this->lease_.invalidate(); }
 
  private:
-  template <db::Access, class, db::Logger>
-  friend class PG;
-  Connection(Lease h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-  void check() const {
-    if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
+  friend Base;
+  template <class D, class C, class P, db::Logger L>
+    requires db::PoolPolicy<P, C, db::CoarseClock>
+  friend class db::detail::PooledBackend;  // connect()
+  Connection(Lease lease, db::Deadline deadline) noexcept : Base(std::move(lease), deadline) {}
+
+  // Base::execute(): one statement in its own transaction.
+  template <class... Args>
+  db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
+    return detail::run_statement(this->lease_, deadline, sql, detail::session_effect(sql),
+                                 [&](detail::PgConn& conn) {
+                                   pqxx::nontransaction t(*conn.pq);
+                                   return detail::exec(t, sql, args...);
+                                 }, args...);
   }
-  Lease h_;
-  db::Deadline deadline_;
 };
 
 }  // namespace appinfra::pg

@@ -8,9 +8,7 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/detail/identifier.hpp>
-#include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
-#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -26,9 +24,7 @@
 #include <source_location>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace appinfra::pg {
 
@@ -48,9 +44,10 @@ namespace appinfra::pg {
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
 /// outlive the backend; their connection is then closed when they end.
 template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
-class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
-  using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
-  using handle_type = typename Base::handle_type;
+class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L>, PoolP, L>;
+  friend Base;
+  using lease_type = typename Base::lease_type;
 
  public:
   using access_type = A;
@@ -84,24 +81,12 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
   /// are [a-z][a-z0-9_]*; registering a name again with another text is an error.
   void prepare(const std::string& name, const std::string& sql) { this->pool_.connector().prepare(name, sql); }
 
-  using Connection = pg::Connection<A, handle_type>;
-  using Session = pg::Session<A, handle_type>;
+  using Connection = pg::Connection<A, lease_type>;
+  using Session = pg::Session<A, lease_type>;
 
-  /// A pooled connection. `where` is recorded for pool diagnostics (leave the
-  /// default). With a deadline, the checkout waits no longer than it, and every
-  /// statement of the connection is cancelled if still running at it.
-  [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where), {});
-  }
-  [[nodiscard]] Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where, deadline), deadline);
-  }
-  [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where), {}, {});
-  }
-  [[nodiscard]] Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where, deadline), {}, deadline);
-  }
+  // connect() and session(), with or without a deadline: from Base. With a
+  // deadline, every statement is cancelled if still running at it.
+
   /// A session whose statements resolve names in `schema` first, then public (the
   /// original's ScopedPG). The name must match [a-z][a-z0-9_]*; throws UsageError
   /// otherwise.
@@ -110,49 +95,13 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     if (!db::detail::is_identifier(schema))
       throw db::UsageError(fmt::format("database '{}': invalid schema name '{}' (expected [a-z][a-z0-9_]*)",
                                        this->name(), schema));
-    return Session(this->pool_.acquire(where), std::string(schema), {});
+    return Session(this->pool_.acquire(where), db::Deadline{}, std::string(schema));
   }
 
-  /// Applies the pending migrations, in version order, each in its own
-  /// transaction with its record in `schema_migrations` (version, name, checksum,
-  /// time). Before them: the configured schema and extensions, then the before
-  /// hooks; after them, the after hooks. Processes migrating at once are serialised
-  /// by an advisory lock: each migration is applied exactly once. Throws
-  /// MigrationError naming the migration that failed (it is rolled back, earlier
-  /// ones stay) or one edited after it was applied (nothing is applied then).
-  /// Read-write databases only: PG<ReadOnly> has no migrate().
-  db::MigrateResult migrate(const db::Migrations& m, db::MigrateOptions o = {},
-                            std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    c.invalidate();  // its session timeouts are changed for the run: not reused
-    db::detail::MigrationRunner runner(c, MigrationDialect{&this->config()}, this->name());
-    return runner.migrate(m, o);
-  }
-
-  /// Where each given (and each recorded but unknown) migration stands.
-  std::vector<db::MigrationState> migration_status(const db::Migrations& m,
-                                                   std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{&this->config()}, this->name());
-    return runner.status(m);
-  }
-
-  /// Runs `f(session)` in a transaction and commits; when the server aborts it
-  /// with a serialization failure (40001) or a deadlock (40P01), runs the whole
-  /// function again in a new transaction, after a backoff with jitter, at most
-  /// `max_attempts` times in all (db::detail::run_transaction). Any other error,
-  /// and one whose outcome is unknown (in_doubt: the connection lost during
-  /// commit), is thrown at once: nothing that may have run is sent again. Returns
-  /// what `f` returns.
-  template <class F>
-  decltype(auto) transaction(F&& f, int max_attempts = 3,
-                             std::source_location where = std::source_location::current()) {
-    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
-  }
+  // migrate() and migration_status() (read-write only): from Base, with
+  // MigrationDialect. Before the migrations: the configured schema and extensions.
+  // Processes migrating at once are serialised by an advisory lock; a migration
+  // edited after it was applied fails the run before anything is applied.
 
  private:
   // How migrations lock and prepare on PostgreSQL.
@@ -163,6 +112,7 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     // Waits for another runner however long it takes (a configured
     // statement_timeout would end the wait, and a long migration, with 57014).
     static void lock(Connection& c) {
+      c.invalidate();  // its session timeouts are changed for the run: not reused
       c.execute("SET statement_timeout = 0; SET lock_timeout = 0");
       c.execute("SELECT pg_advisory_lock(hashtext('appinfra.migrations'))");
     }
@@ -181,6 +131,8 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
     }
   };
 
+  MigrationDialect migration_dialect() const { return MigrationDialect{&this->config()}; }
+
   static db::DatabaseConfig with_level(db::DatabaseConfig c, log::Level level) {
     c.query_log.level = level;
     return c;
@@ -191,3 +143,5 @@ class PG : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
 
 static_assert(appinfra::db::Interface<appinfra::pg::PG<>>);
 static_assert(appinfra::db::Interface<appinfra::pg::PG<appinfra::db::ReadOnly>>);
+static_assert(requires(appinfra::pg::PG<>& b, const appinfra::db::Migrations& m) { b.migrate(m); },
+              "PG<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");

@@ -7,9 +7,8 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/deadline.hpp>
-#include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/leased.hpp>
 #include <appinfra/db/detail/pooled_backend.hpp>
-#include <appinfra/db/detail/transaction.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
@@ -42,28 +41,29 @@ namespace appinfra::sqlite {
 /// Session is used by one thread at a time. Lifetime: connections and sessions may
 /// outlive the backend; their connection is then closed when they end.
 template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
-class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> {
-  using Base = db::detail::PooledBackend<detail::Connector<L>, PoolP, L>;
-  using handle_type = typename Base::handle_type;
+class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L>;
+  friend Base;
+  using lease_type = typename Base::lease_type;
 
   // The one path of every statement on a pooled connection (Connection, Session,
   // migrations): logged with its parameters, errors translated (QueryError,
   // UsageError), and what it changes on the connection recorded in it (the
-  // authorizer marks the detail::Handle dirty; see detail::changes_connection), so
+  // authorizer marks the detail::SqliteConn dirty; see detail::changes_connection), so
   // that Connector::reset() undoes it when the connection is returned. With a
   // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
   // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
-  static db::Result run(handle_type& h, db::Deadline deadline, std::string_view sql, const Args&... args) {
-    auto& c = h.connector();
-    return c.query_log().run(
+  static db::Result run_statement(lease_type& lease, db::Deadline deadline, std::string_view sql, const Args&... args) {
+    auto& connector = lease.connector();
+    return connector.query_log().run(
         sql,
         [&] {
-          detail::Handle& conn = h.get();
+          detail::SqliteConn& conn = lease.get();
           if (!deadline) [[likely]]
-            return detail::exec(conn.get(), c.name(), sql, args...);
-          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : c.busy_timeout_ms(), c.name(), sql,
-                                    args...);
+            return detail::exec(conn.get(), connector.name(), sql, args...);
+          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : connector.busy_timeout_ms(),
+                                    connector.name(), sql, args...);
         },
         args...);
   }
@@ -83,202 +83,114 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
   /// A pooled connection in autocommit mode. Move-only; gives the connection back
   /// when destroyed or close()d.
-  class Connection {
+  ///
+  /// execute(sql, args...) runs one statement (or, without parameters, several
+  /// separated by ';'); parameters bind to $1, $2, ... It throws QueryError, or
+  /// UsageError when the parameters do not fit the statement (the connection stays
+  /// usable). With a deadline (the earlier of it and the connection's own, from
+  /// connect(deadline)), a statement still running at it is interrupted, its wait for
+  /// another connection's lock ends at it (QueryError, failure() query_canceled), and
+  /// it is not run at all when the deadline has passed. The connection stays usable.
+  class Connection : public db::detail::LeasedConnection<Connection, lease_type> {
+    using LeaseBase = db::detail::LeasedConnection<Connection, lease_type>;
+
    public:
-    /// Runs one statement (or, without parameters, several separated by ';').
-    /// Parameters bind to $1, $2, ... Throws QueryError, or UsageError when the
-    /// parameters do not fit the statement (the connection stays usable).
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      return execute(db::Deadline{}, sql, args...);
-    }
-    /// The same, bounded by `deadline` (the earlier of it and the connection's own,
-    /// from connect(deadline)): interrupted if still running at it, its wait for
-    /// another connection's lock ended at it (QueryError, failure()
-    /// query_canceled); not run at all when it has passed. The connection stays usable.
-    template <class... Args>
-    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
-      if (!h_) throw db::UsageError("the connection was closed (close(), or moved from)");
-      return run(h_, earliest(deadline, deadline_), sql, args...);
-    }
     /// The sqlite3 handle, for anything the common API lacks; null when closed.
     /// What native code changes is unknown, so the connection is reset in full
     /// when returned (see the README, "What reset undoes").
     [[nodiscard]] sqlite3* native() noexcept {
-      if (!h_) return nullptr;
-      h_.get().mark_dirty();
-      return h_.get().get();
+      if (!this->lease_) return nullptr;
+      this->lease_.get().mark_dirty();
+      return this->lease_.get().get();
     }
-    void close() noexcept { h_.release(); }
 
    private:
-    friend class SQLite;
-    Connection(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-    handle_type h_;
-    db::Deadline deadline_;
+    friend LeaseBase;
+    friend Base;  // connect()
+    Connection(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
+    template <class... Args>
+    db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
+      return run_statement(this->lease_, deadline, sql, args...);
+    }
   };
 
   /// A transaction on a pooled connection (BEGIN IMMEDIATE, or BEGIN when
-  /// read-only): begun at the first execute(), committed
-  /// only by commit(); rollback(), close() and the destructor roll back. After
-  /// commit() or rollback() the next execute() begins a new transaction.
-  /// A session from session(deadline) bounds each statement, its BEGIN and its
-  /// COMMIT by that deadline; a rollback runs past it.
-  class Session {
-   public:
-    Session(Session&& o) noexcept
-        : h_(std::move(o.h_)), deadline_(o.deadline_), in_txn_(std::exchange(o.in_txn_, false)),
-          aborted_(std::exchange(o.aborted_, false)) {}
-    Session& operator=(Session&& o) noexcept {
-      if (this != &o) {
-        close();
-        h_ = std::move(o.h_);
-        deadline_ = o.deadline_;
-        in_txn_ = std::exchange(o.in_txn_, false);
-        aborted_ = std::exchange(o.aborted_, false);
-      }
-      return *this;
-    }
-    ~Session() { close(); }
+  /// read-only): begun at the first execute(), committed only by commit();
+  /// rollback(), close() and the destructor roll back. After commit() or rollback()
+  /// the next execute() begins a new transaction. A session from session(deadline)
+  /// bounds each statement, its BEGIN and its COMMIT by that deadline; a rollback
+  /// runs past it.
+  ///
+  /// If SQLite rolled the whole transaction back because of a statement (ON
+  /// CONFLICT ROLLBACK, a full disk, a write interrupted at its deadline, ...), the
+  /// session refuses further statements and commit() until rollback(), as
+  /// PostgreSQL does: they would otherwise run in autocommit mode and persist. An
+  /// interrupted read leaves the transaction open. A commit that fails with
+  /// SQLITE_BUSY (readers still hold the file) leaves the transaction open: commit()
+  /// again, or roll back. A failed ROLLBACK on close() is left to the pool's reset,
+  /// which tries again and closes the connection if that fails too.
+  class Session : public db::detail::LeasedSession<Session, lease_type, bool> {
+    using LeaseBase = db::detail::LeasedSession<Session, lease_type, bool>;
 
-    /// Runs a statement in the transaction. If SQLite rolled the whole transaction
-    /// back because of it (ON CONFLICT ROLLBACK, a full disk, ...), the session
-    /// refuses further statements until rollback(), as PostgreSQL does: they would
-    /// otherwise run in autocommit mode and persist.
-    template <class... Args>
-    db::Result execute(std::string_view sql, const Args&... args) {
-      return execute(db::Deadline{}, sql, args...);
-    }
-    /// A statement bounded by `deadline` (or the session's own, the earlier), as
-    /// Connection::execute(deadline, ...). An interrupted read leaves the
-    /// transaction open; an interrupted write makes SQLite roll the whole
-    /// transaction back, and the session then refuses statements until rollback().
-    template <class... Args>
-    db::Result execute(db::Deadline deadline, std::string_view sql, const Args&... args) {
-      const db::Deadline d = earliest(deadline, deadline_);
-      begin(d);
-      try {
-        return run(h_, d, sql, args...);
-      } catch (...) {
-        if (sqlite3_get_autocommit(h_.get().get()) != 0) aborted_ = true;
-        throw;
-      }
-    }
-    /// Commits what was executed since the transaction began; nothing to commit is
-    /// fine. A commit that fails with SQLITE_BUSY (readers still hold the file)
-    /// leaves the transaction open: commit() again, or roll back.
-    void commit() {
-      if (!h_) throw db::UsageError("commit() on a closed session");
-      if (aborted_)
-        throw db::UsageError(fmt::format("database '{}': commit() of a transaction SQLite rolled back after "
-                                         "an error; call rollback()",
-                                         h_.connector().name()));
-      if (!in_txn_) return;
-      run(h_, deadline_, "COMMIT");
-      in_txn_ = false;
-    }
-    void rollback() {
-      if (!h_) throw db::UsageError("rollback() on a closed session");
-      aborted_ = false;
-      if (!in_txn_) return;
-      if (sqlite3_get_autocommit(h_.get().get()) == 0)  // SQLite may have rolled back already
-        run(h_, db::Deadline{}, "ROLLBACK");  // a rollback runs past any deadline
-      in_txn_ = false;
-    }
-    /// Rolls back what is uncommitted and gives the connection back. Idempotent.
-    /// A failed ROLLBACK is left to the pool's reset, which tries again and
-    /// closes the connection if that fails too.
-    void close() noexcept {
-      if (!h_) return;
-      try {
-        if (in_txn_ && sqlite3_get_autocommit(h_.get().get()) == 0) run(h_, db::Deadline{}, "ROLLBACK");
-      } catch (...) {
-      }
-      in_txn_ = aborted_ = false;
-      h_.release();
-    }
-    [[nodiscard]] bool in_transaction() const noexcept { return in_txn_; }
+   public:
+    Session(Session&&) noexcept = default;
+    Session& operator=(Session&&) noexcept = default;  // closes this one first (LeaseBase)
+    ~Session() { this->close(); }
+
     /// The sqlite3 handle; the transaction is begun first. As with
     /// Connection::native(), the connection is reset in full when returned.
     [[nodiscard]] sqlite3* native() {
-      begin(deadline_);
-      h_.get().mark_dirty();
-      return h_.get().get();
+      this->begin(this->deadline_);
+      this->lease_.get().mark_dirty();
+      return this->lease_.get().get();
     }
 
    private:
-    friend class SQLite;
-    Session(handle_type h, db::Deadline deadline) noexcept : h_(std::move(h)), deadline_(deadline) {}
-    void begin(db::Deadline d) {
-      if (!h_) throw db::UsageError("the session is closed");
-      if (aborted_)
-        throw db::UsageError(fmt::format("database '{}': the transaction was rolled back by SQLite after an "
-                                         "error; call rollback() before the next statement",
-                                         h_.connector().name()));
-      if (in_txn_) return;
+    friend LeaseBase;
+    friend Base;  // session()
+    static constexpr std::string_view aborted_by = "rolled back by SQLite after an error";
+
+    Session(lease_type lease, db::Deadline deadline) noexcept : LeaseBase(std::move(lease), deadline) {}
+
+    template <class... Args>
+    db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
+      try {
+        return run_statement(this->lease_, deadline, sql, args...);
+      } catch (...) {
+        if (autocommit()) this->aborted_ = true;
+        throw;
+      }
+    }
+    void begin_transaction(db::Deadline deadline) {
       // IMMEDIATE takes the write lock at once, waiting up to pool_timeout: a
       // deferred transaction that reads and then writes can fail with SQLITE_BUSY
       // at once when another writer holds the lock (SQLite's deadlock rule).
-      run(h_, d, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
-      in_txn_ = true;
+      run_statement(this->lease_, deadline, A::read_only ? "BEGIN" : "BEGIN IMMEDIATE");
+      this->txn_ = true;
     }
-    handle_type h_;
-    db::Deadline deadline_;
-    bool in_txn_ = false;
-    bool aborted_ = false;  // SQLite ended the transaction after an error
+    void commit_transaction() {
+      run_statement(this->lease_, this->deadline_, "COMMIT");
+      this->txn_ = false;
+    }
+    void rollback_transaction() {
+      // SQLite may have rolled back already; a rollback runs past any deadline.
+      if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");
+      this->txn_ = false;
+    }
+    void abandon_transaction() noexcept {
+      try {
+        if (!autocommit()) run_statement(this->lease_, db::Deadline{}, "ROLLBACK");
+      } catch (...) {
+      }
+    }
+    // No transaction is open on the connection (SQLite ended it, or none began).
+    bool autocommit() noexcept { return sqlite3_get_autocommit(this->lease_.get().get()) != 0; }
   };
 
-  /// Runs `f(session)` in a transaction and commits; when SQLite reports BUSY or
-  /// LOCKED (another connection holds the lock longer than pool_timeout), runs the
-  /// whole function again in a new transaction after a growing wait (10 ms,
-  /// doubling, at most 1 s, with jitter), at most `max_attempts` times in all. Any
-  /// other error is thrown at once. Returns what `f` returns.
-  template <class F>
-  decltype(auto) transaction(F&& f, int max_attempts = 3,
-                             std::source_location where = std::source_location::current()) {
-    return db::detail::run_transaction(*this, this->logger_, std::forward<F>(f), max_attempts, where);
-  }
-
-  /// Applies the pending migrations, in version order, each in its own BEGIN
-  /// EXCLUSIVE transaction with its record in `schema_migrations`; the exclusive
-  /// lock serialises processes migrating at once, so each migration is applied
-  /// exactly once. Hooks run before and after. Throws MigrationError naming the
-  /// migration that failed (rolled back; earlier ones stay) or one edited after it
-  /// was applied. Read-write databases only.
-  db::MigrateResult migrate(const db::Migrations& m, db::MigrateOptions o = {},
-                            std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
-    return runner.migrate(m, o);
-  }
-
-  /// Where each given (and each recorded but unknown) migration stands.
-  std::vector<db::MigrationState> migration_status(const db::Migrations& m,
-                                                   std::source_location where = std::source_location::current())
-    requires(!A::read_only)
-  {
-    auto c = connect(where);
-    db::detail::MigrationRunner runner(c, MigrationDialect{this->pool_.connector().busy_timeout_ms()}, this->name());
-    return runner.status(m);
-  }
-
-  /// A pooled connection. `where` is recorded for pool diagnostics (leave the
-  /// default). With a deadline, the checkout waits no longer than it
-  /// (PoolTimeoutError), and every statement of the connection is bounded by it.
-  [[nodiscard]] Connection connect(std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where), {});
-  }
-  [[nodiscard]] Connection connect(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Connection(this->pool_.acquire(where, deadline), deadline);
-  }
-  [[nodiscard]] Session session(std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where), {});
-  }
-  [[nodiscard]] Session session(db::Deadline deadline, std::source_location where = std::source_location::current()) {
-    return Session(this->pool_.acquire(where, deadline), deadline);
-  }
+  // connect() and session(), with or without a deadline: from Base.
+  // migrate() and migration_status() (read-write only): from Base, with
+  // MigrationDialect: each migration in its own BEGIN EXCLUSIVE transaction, the
+  // exclusive lock serialising processes migrating at once.
 
  private:
   // How migrations lock on SQLite: BEGIN EXCLUSIVE is the lock. While migrating,
@@ -291,6 +203,7 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
     void unlock(Connection& c) const { c.execute(fmt::format("PRAGMA busy_timeout = {}", busy_timeout_ms)); }
     static void setup(Connection&) {}
   };
+  MigrationDialect migration_dialect() { return MigrationDialect{this->pool_.connector().busy_timeout_ms()}; }
 
   static db::DatabaseConfig checked(db::DatabaseConfig c) {
     if (!c.pg.extensions.empty() || !c.pg.schema.empty())
@@ -320,3 +233,5 @@ class SQLite : public db::detail::PooledBackend<detail::Connector<L>, PoolP, L> 
 
 static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<>>);
 static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<appinfra::db::ReadOnly>>);
+static_assert(requires(appinfra::sqlite::SQLite<>& b, const appinfra::db::Migrations& m) { b.migrate(m); },
+              "SQLite<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");

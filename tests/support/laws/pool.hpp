@@ -42,12 +42,12 @@ void check_drain_counts_held(Model& model, GiveBack give_back, CheckedOut checke
   CHECK(model.drain(std::chrono::steady_clock::now()) == 0);
 }
 
-/// A connection has at most one holder: handles held at once hold distinct
+/// A connection has at most one holder: leases held at once hold distinct
 /// connections; and status() counts them once at every step.
 template <db::Pool P, class Make>
 void pool_one_holder(Make make, std::size_t capacity) {
   auto pool = make();
-  std::vector<typename P::handle_type> held;
+  std::vector<typename P::lease_type> held;
   std::set<const void*> connections;
   check_status_counts_once(pool->status(), 0);
   for (std::size_t i = 0; i < capacity; ++i) {
@@ -61,10 +61,10 @@ void pool_one_holder(Make make, std::size_t capacity) {
   check_status_counts_once(pool->status(), 0);
 }
 
-/// A handle gives its connection back when destroyed, and when release()d (after
+/// A lease gives its connection back when destroyed, and when release()d (after
 /// which it is empty; releasing again does nothing).
 template <db::Pool P, class Make>
-void pool_handles_give_back(Make make) {
+void pool_leases_give_back(Make make) {
   auto pool = make();
   {
     auto h = pool->acquire(std::source_location::current());
@@ -77,7 +77,7 @@ void pool_handles_give_back(Make make) {
   check_status_counts_once(pool->status(), 0);
   h.release();
   check_status_counts_once(pool->status(), 0);
-  // Moving a handle moves the holding, not a second one.
+  // Moving a lease moves the holding, not a second one.
   auto a = pool->acquire(std::source_location::current());
   auto b = std::move(a);
   check_status_counts_once(pool->status(), 1);
@@ -120,7 +120,7 @@ void pool_close_drain_idempotent(Make make) {
     CHECK_THROWS_AS(pool->acquire(std::source_location::current()), db::Error);
   }
   {
-    // drain() reports a connection still held when it gives up, and the handle
+    // drain() reports a connection still held when it gives up, and the lease
     // still gives it back (closing it) afterwards.
     auto pool = make();
     auto h = pool->acquire(std::source_location::current());
@@ -128,9 +128,9 @@ void pool_close_drain_idempotent(Make make) {
   }
 }
 
-/// A handle may outlive its pool: giving back after the pool is gone is safe.
+/// A lease may outlive its pool: giving back after the pool is gone is safe.
 template <db::Pool P, class Make>
-void pool_handle_outlives_pool(Make make) {
+void pool_lease_outlives_pool(Make make) {
   auto pool = make();
   auto h = pool->acquire(std::source_location::current());
   pool.reset();
@@ -149,11 +149,11 @@ void pool_passed_deadline_times_out(Make make) {
 }
 
 /// Every law a pool must keep except outliving (a pool that says it keeps that
-/// law runs pool_handle_outlives_pool too).
+/// law runs pool_lease_outlives_pool too).
 template <db::Pool P, class Make>
 void pool_laws(Make make, std::size_t capacity) {
   pool_one_holder<P>(make, capacity);
-  pool_handles_give_back<P>(make);
+  pool_leases_give_back<P>(make);
   pool_invalidate_then_serve<P>(make);
   pool_close_drain_idempotent<P>(make);
   pool_passed_deadline_times_out<P>(make);

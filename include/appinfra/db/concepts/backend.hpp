@@ -89,9 +89,10 @@ concept Connection = std::movable<C> && requires(C& c, std::string_view sql, Dea
 /// counts each connection once (tests/support/laws/backend.hpp checks these).
 /// Models: pg::PG, sqlite::SQLite, the test stub backend (tests/support/stub_backend.hpp)
 /// and the custom-pool backend of tests/unit/test_custom_pool.cpp.
-/// Minimal definition: derive from detail::PooledBackend<Connector, PoolPolicy, Logger>
-/// (it gives name(), health_check(), get_pool_status(), close(), drain()) and add
-/// access_type, schemes, accepts(), the constructor, connect() and session().
+/// Minimal definition: derive from detail::PooledBackend<Self, Connector, PoolPolicy,
+/// Logger> (it gives name(), connect(), session(), health_check(), get_pool_status(),
+/// close(), drain()) and add access_type, schemes, accepts(), the constructor and the
+/// Connection and Session types it hands out.
 template <class B>
 concept Interface = requires(B& b, const B& cb, const DatabaseConfig& config, std::source_location where,
                              Deadline deadline) {

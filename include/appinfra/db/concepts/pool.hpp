@@ -15,11 +15,12 @@ namespace appinfra::db {
 /// Requirements:
 /// - `P(Connector, PoolOptions)`; `p.connector()`; `P::keeps_connections` (false
 ///   when every connection is closed on return, as NullPool does);
-/// - `P::handle_type`: a move-only RAII handle that gives the connection back when
-///   destroyed or release()d, with `get()` (the connection), `invalidate()` (never
-///   hand this connection out again), `connector()` (the pool's connector, alive
-///   as long as the handle) and a conversion to bool (holds a connection);
-/// - `p.acquire(where)`: a handle, waiting at most the pool timeout;
+/// - `P::lease_type`: what a checkout hands out, a move-only RAII lease that gives
+///   the connection back when destroyed or release()d, with `get()` (the
+///   connection), `invalidate()` (never hand this connection out again),
+///   `connector()` (the pool's connector, alive as long as the lease) and a
+///   conversion to bool (holds a connection);
+/// - `p.acquire(where)`: a lease, waiting at most the pool timeout;
 /// - `p.acquire(where, deadline)` (a db::Deadline): the same, waiting no later than
 ///   `deadline` either; a deadline already passed throws PoolTimeoutError at once,
 ///   and so does one that runs out, saying that the deadline did; `Deadline{}` is
@@ -31,17 +32,17 @@ namespace appinfra::db {
 ///   `deadline`, close everything; returns how many were still out;
 ///   `p.close()`: the same without waiting.
 /// Laws: thread-safe; a connection has at most one holder; close() and drain() are
-/// idempotent; handles may outlive the pool.
+/// idempotent; leases may outlive the pool.
 /// Models: QueuePool, NullPool, StaticPool (and a user-defined one in the tests).
 template <class P>
 concept Pool = std::constructible_from<P, typename P::connector_type, PoolOptions> &&
-               std::movable<typename P::handle_type> &&
-               requires(P& p, const P& cp, typename P::handle_type& h, std::source_location where,
+               std::movable<typename P::lease_type> &&
+               requires(P& p, const P& cp, typename P::lease_type& h, std::source_location where,
                         std::chrono::steady_clock::time_point deadline, Deadline call_deadline) {
   typename P::connection_type;
   { P::keeps_connections } -> std::convertible_to<bool>;
-  { p.acquire(where) } -> std::same_as<typename P::handle_type>;
-  { p.acquire(where, call_deadline) } -> std::same_as<typename P::handle_type>;
+  { p.acquire(where) } -> std::same_as<typename P::lease_type>;
+  { p.acquire(where, call_deadline) } -> std::same_as<typename P::lease_type>;
   { p.connector() } -> std::same_as<typename P::connector_type&>;
   { h.get() } -> std::same_as<typename P::connection_type&>;
   { h.connector() } -> std::same_as<typename P::connector_type&>;

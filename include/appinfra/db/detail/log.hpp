@@ -20,7 +20,7 @@ inline std::string_view without_db(std::string_view error, std::string_view name
 }
 
 template <Logger L, class... Args>
-void log(const L& lg, log::Level level, fmt::format_string<Args...> f, Args&&... args) {
+void log_at(const L& lg, log::Level level, fmt::format_string<Args...> f, Args&&... args) {
   if (lg.enabled(level)) lg.write(level, fmt::format(f, std::forward<Args>(args)...));
 }
 

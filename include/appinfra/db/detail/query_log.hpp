@@ -73,13 +73,13 @@ class QueryLog {
     try {
       decltype(auto) r = std::forward<F>(f)();
       const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      detail::log(logger_, level_, "[{}] {:.3f} ms, {} rows, {} affected: {}", database_, ms.count(), r.size(),
-                  r.affected_rows(), redacted(normalize_sql(sql) + params()));
+      detail::log_at(logger_, level_, "[{}] {:.3f} ms, {} rows, {} affected: {}", database_, ms.count(), r.size(),
+                     r.affected_rows(), redacted(normalize_sql(sql) + params()));
       return r;
     } catch (const std::exception& e) {
       const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      detail::log(logger_, level_, "[{}] {:.3f} ms, failed: {}", database_, ms.count(),
-                  redacted(normalize_sql(sql) + params() + ": " + e.what()));
+      detail::log_at(logger_, level_, "[{}] {:.3f} ms, failed: {}", database_, ms.count(),
+                     redacted(normalize_sql(sql) + params() + ": " + e.what()));
       throw;
     }
   }

@@ -77,9 +77,10 @@ decltype(auto) run_transaction(Backend& backend, const L& logger, F&& f, int max
       }
     }  // the session ends here: nothing is held while waiting
     const auto delay = retry_delay(attempt, jitter_unit());
-    detail::log(logger, log::Level::info, "database '{}': transaction attempt {} of {} failed ({}); retrying in {:.1f} ms",
-                backend.name(), attempt, max_attempts, to_string(failure),
-                std::chrono::duration<double, std::milli>(delay).count());
+    detail::log_at(logger, log::Level::info,
+                   "database '{}': transaction attempt {} of {} failed ({}); retrying in {:.1f} ms", backend.name(),
+                   attempt, max_attempts, to_string(failure),
+                   std::chrono::duration<double, std::milli>(delay).count());
     std::this_thread::sleep_for(delay);
   }
 }

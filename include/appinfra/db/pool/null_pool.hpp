@@ -26,10 +26,8 @@ class NullPool : public QueuePool<C, Clock, Stats> {
   }
 };
 
+/// Pool policy selecting NullPool, with statistics or NoStats.
 template <class Stats = PoolStats>
-struct UseNullPool {
-  template <class C, class Clock>
-  using pool = NullPool<C, Clock, Stats>;
-};
+using UseNullPool = UsePool<NullPool, Stats>;
 
 }  // namespace appinfra::db

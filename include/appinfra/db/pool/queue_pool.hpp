@@ -48,8 +48,8 @@ namespace appinfra::db {
 /// manual one) and the statistics policy (PoolStats or NoStats).
 ///
 /// Thread safety: every member function may be called concurrently, except the
-/// destructor. Lifetime: a Handle may outlive its pool; the pool's state then
-/// lives until the last Handle is returned, and that connection is closed.
+/// destructor. Lifetime: a Lease may outlive its pool; the pool's state then
+/// lives until the last Lease is returned, and that connection is closed.
 /// Connections are opened and closed outside the pool's lock.
 template <Connector C, class Clock = CoarseClock, class Stats = PoolStats>
 class QueuePool {
@@ -74,11 +74,11 @@ class QueuePool {
 
  public:
   /// A checked-out connection; gives it back when destroyed. Move-only.
-  class Handle {
+  class Lease {
    public:
-    Handle() = default;
-    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
-    Handle& operator=(Handle&& o) noexcept {
+    Lease() = default;
+    Lease(Lease&& o) noexcept : core_(std::exchange(o.core_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
+    Lease& operator=(Lease&& o) noexcept {
       if (this != &o) {
         release();
         core_ = std::exchange(o.core_, nullptr);
@@ -86,14 +86,14 @@ class QueuePool {
       }
       return *this;
     }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() { release(); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { release(); }
 
     [[nodiscard]] connection_type& get() noexcept { return *entry_->conn; }
     [[nodiscard]] const connection_type& get() const noexcept { return *entry_->conn; }
     [[nodiscard]] explicit operator bool() const noexcept { return core_ != nullptr; }
-    /// The pool's connector; it lives as long as any handle.
+    /// The pool's connector; it lives as long as any lease.
     [[nodiscard]] C& connector() const noexcept { return core_->connector; }
     /// Which of the pool's connections this is (for diagnostics).
     [[nodiscard]] std::size_t id() const noexcept { return core_->slots.index(*entry_); }
@@ -104,7 +104,7 @@ class QueuePool {
       if (entry_ != nullptr) entry_->broken.store(true, std::memory_order_relaxed);
     }
 
-    /// Gives the connection back now; the handle becomes empty.
+    /// Gives the connection back now; the lease becomes empty.
     void release() noexcept {
       if (core_ == nullptr) return;
       Core* core = std::exchange(core_, nullptr);
@@ -114,26 +114,26 @@ class QueuePool {
 
    private:
     friend class QueuePool;
-    Handle(Core* core, Entry* e) noexcept : core_(core), entry_(e) {}
+    Lease(Core* core, Entry* e) noexcept : core_(core), entry_(e) {}
     Core* core_ = nullptr;
     Entry* entry_ = nullptr;
   };
-  using handle_type = Handle;
+  using lease_type = Lease;
 
   QueuePool(C connector, PoolOptions options) : core_(new Core(std::move(connector), options)) {}
   QueuePool(const QueuePool&) = delete;
   QueuePool& operator=(const QueuePool&) = delete;
   /// Closes the pool; connections still held are closed when returned. Must not
-  /// run concurrently with acquire() on this pool; handles may be returned
+  /// run concurrently with acquire() on this pool; leases may be returned
   /// concurrently, before or after.
   ~QueuePool() {
     close();
-    Core& k = *core_;
-    // Handles being returned right now still use the state: wait for them; what
+    Core& core = *core_;
+    // Leases being returned right now still use the state: wait for them; what
     // they made idle after close() looked is closed here.
-    for (std::size_t i = 0; i < k.slots.capacity; ++i)
-      while (k.slots[i].state.load(std::memory_order_seq_cst) == returning) std::this_thread::yield();
-    k.close_idle();
+    for (std::size_t i = 0; i < core.slots.capacity; ++i)
+      while (core.slots[i].state.load(std::memory_order_seq_cst) == returning) std::this_thread::yield();
+    core.close_idle();
     std::size_t prev = 0;
     {
       std::lock_guard lock(core_->mutex);
@@ -150,19 +150,19 @@ class QueuePool {
   /// attempts and the last error. With lazy_min_idle, opens just one: setup
   /// still reports an unreachable database at once.
   void warm_up() {
-    Core& k = *core_;
-    const std::size_t want = k.options.lazy_min_idle ? 1 : std::max<std::size_t>(k.options.min_idle, 1);
-    for (std::size_t n = k.slots.count(idle); n < want; ++n) {
-      Entry* e = k.slots.reserve_empty();
+    Core& core = *core_;
+    const std::size_t want = core.options.lazy_min_idle ? 1 : std::max<std::size_t>(core.options.min_idle, 1);
+    for (std::size_t n = core.slots.count(idle); n < want; ++n) {
+      Entry* e = core.slots.reserve_empty();
       if (e == nullptr) return;
-      k.open_with_retries(*e);
-      k.stats.created();
-      if (k.options.pool_size == 0) {  // keeps nothing idle: the connect was the check
-        k.discard(*e);
+      core.open_with_retries(*e);
+      core.stats.created();
+      if (core.options.pool_size == 0) {  // keeps nothing idle: the connect was the check
+        core.discard(*e);
         return;
       }
-      k.opened(*e, ticks::now());
-      k.make_idle(*e);
+      core.opened(*e, ticks::now());
+      core.make_idle(*e);
     }
   }
 
@@ -170,7 +170,7 @@ class QueuePool {
   /// options().timeout. `where` is recorded for diagnostics (leave the
   /// default). Throws PoolTimeoutError (saturated or unreachable; when
   /// unreachable, the last connect error is nested in it) or ClosedError.
-  [[nodiscard]] Handle acquire(std::source_location where = std::source_location::current()) {
+  [[nodiscard]] Lease acquire(std::source_location where = std::source_location::current()) {
     return checkout(where, Deadline{});
   }
 
@@ -179,7 +179,7 @@ class QueuePool {
   /// fails at once, without taking a connection. When the deadline is what ran
   /// out, the PoolTimeoutError says so. An open or a ping under way is not
   /// interrupted by it. `Deadline{}` (none) is acquire(where).
-  [[nodiscard]] Handle acquire(std::source_location where, Deadline deadline) {
+  [[nodiscard]] Lease acquire(std::source_location where, Deadline deadline) {
     if (deadline) {
       const auto now = Deadline::clock::now();
       if (now >= deadline.at) [[unlikely]]
@@ -193,14 +193,14 @@ class QueuePool {
   // is there, and it needs no round trip. Everything else is acquire_slow().
   // Reads no clock but the pool's (the deadline is looked at only when
   // waiting).
-  [[gnu::always_inline]] Handle checkout(const std::source_location& where, Deadline deadline) {
-    Core& k = *core_;
-    if (k.waiters.load(std::memory_order_seq_cst) == 0 && !k.closed.load(std::memory_order_relaxed)) {
-      if (Entry* e = k.slots.take_idle()) {
+  [[gnu::always_inline]] Lease checkout(const std::source_location& where, Deadline deadline) {
+    Core& core = *core_;
+    if (core.waiters.load(std::memory_order_seq_cst) == 0 && !core.closed.load(std::memory_order_relaxed)) {
+      if (Entry* e = core.slots.take_idle()) {
         const rep now = ticks::now();
-        const auto v = detail::checkout_verdict(k.rule, e->expires, times(*e), now);
-        if (v == Verdict::use || (v == Verdict::needs_alive && k.connector.alive(*e->conn)))
-          return hand(k, *e, now, where, 0);
+        const auto v = detail::checkout_verdict(core.rule, e->expires, times(*e), now);
+        if (v == Verdict::use || (v == Verdict::needs_alive && core.connector.alive(*e->conn)))
+          return hand(core, *e, now, where, 0);
         return acquire_slow(where, e, deadline);
       }
     }
@@ -214,10 +214,10 @@ class QueuePool {
     precise_clock::time_point at;
     bool by_caller = false;  // `at` is the caller's deadline
   };
-  static Limit limit(const Core& k, Deadline caller) noexcept {
+  static Limit limit(const Core& core, Deadline caller) noexcept {
     Limit l;
     l.since = precise_clock::now();
-    l.at = l.since + std::chrono::duration_cast<precise_clock::duration>(k.options.timeout);
+    l.at = l.since + std::chrono::duration_cast<precise_clock::duration>(core.options.timeout);
     if (caller.at < l.at) {
       l.at = caller.at;
       l.by_caller = true;
@@ -227,8 +227,8 @@ class QueuePool {
 
   // Everything acquire() does not do inline: checking `first` (an idle entry
   // taken already, or null) fully, opening, waiting, retrying, timing out.
-  [[gnu::noinline]] Handle acquire_slow(std::source_location where, Entry* first, Deadline caller) {
-    Core& k = *core_;
+  [[gnu::noinline]] Lease acquire_slow(std::source_location where, Entry* first, Deadline caller) {
+    Core& core = *core_;
     std::uint64_t waited_since = 0;  // statistics: when this caller started to wait, if it did
     const auto waiting = [&] {
       if constexpr (Stats::enabled)
@@ -238,35 +238,35 @@ class QueuePool {
     for (;;) {
       Entry* e = std::exchange(first, nullptr);
       bool must_open = false;
-      if (e == nullptr && k.closed.load(std::memory_order_acquire))
-        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
-      if (e == nullptr && k.waiters.load(std::memory_order_seq_cst) == 0) {
-        e = k.slots.take_idle();
-        if (e == nullptr && (e = k.slots.reserve_empty()) != nullptr) must_open = true;
+      if (e == nullptr && core.closed.load(std::memory_order_acquire))
+        throw ClosedError(fmt::format("database '{}': pool is closed", core.connector.name()));
+      if (e == nullptr && core.waiters.load(std::memory_order_seq_cst) == 0) {
+        e = core.slots.take_idle();
+        if (e == nullptr && (e = core.slots.reserve_empty()) != nullptr) must_open = true;
       }
       if (e == nullptr) {
         waiting();
-        if (!deadline) deadline = limit(k, caller);
+        if (!deadline) deadline = limit(core, caller);
         auto [w, open] = wait(*deadline);
         e = w;
         must_open = open;
       }
       if (!must_open) {
         const rep now = ticks::now();
-        if (usable(k, *e, now, waiting)) return hand(k, *e, now, where, waited_since);
+        if (usable(core, *e, now, waiting)) return hand(core, *e, now, where, waited_since);
         e->state.store(reserved, std::memory_order_relaxed);
         e->conn.reset();  // keep its place and open a replacement
       }
       waiting();
-      if (k.open_into(*e)) return hand(k, *e, ticks::now(), where, waited_since);
+      if (core.open_into(*e)) return hand(core, *e, ticks::now(), where, waited_since);
       // Unreachable for now: try again until the deadline, a little later each
       // time.
-      if (!deadline) deadline = limit(k, caller);
-      const auto pause =
-          detail::connect_pause<precise_clock::duration>(k.failed_attempts.load(), deadline->at - precise_clock::now());
+      if (!deadline) deadline = limit(core, caller);
+      const auto pause = detail::connect_pause<precise_clock::duration>(core.failed_attempts.load(),
+                                                                        deadline->at - precise_clock::now());
       if (pause <= precise_clock::duration::zero()) {
-        k.stats.timed_out();
-        throw_timeout(k, true, *deadline);
+        core.stats.timed_out();
+        throw_timeout(core, true, *deadline);
       }
       std::this_thread::sleep_for(pause);
     }
@@ -303,23 +303,23 @@ class QueuePool {
   // invalidated) and its place kept for a new one. `waiting` is called before a
   // round trip: the caller waits for it.
   template <class Waiting>
-  static bool usable(Core& k, Entry& e, rep now, Waiting&& waiting) noexcept {
-    const auto v = detail::checkout_verdict(k.rule, e.expires, times(e), now);
+  static bool usable(Core& core, Entry& e, rep now, Waiting&& waiting) noexcept {
+    const auto v = detail::checkout_verdict(core.rule, e.expires, times(e), now);
     if (v == Verdict::expired) {
-      k.stats.recycled();
+      core.stats.recycled();
       return false;
     }
     if (v == Verdict::use) return true;
-    bool ok = k.connector.alive(*e.conn);
+    bool ok = core.connector.alive(*e.conn);
     if (ok && v == Verdict::needs_ping) {
       waiting();
-      ok = k.connector.ping(*e.conn);
+      ok = core.connector.ping(*e.conn);
     }
-    if (!ok) k.stats.invalidated();
+    if (!ok) core.stats.invalidated();
     return ok;
   }
 
-  Handle hand(Core& k, Entry& e, rep now, const std::source_location& where, std::uint64_t waited_since) noexcept {
+  Lease hand(Core& core, Entry& e, rep now, const std::source_location& where, std::uint64_t waited_since) noexcept {
     e.acquired_at.store(now, std::memory_order_relaxed);
     e.state.store(held,
                   std::memory_order_relaxed);  // from reserved, when just opened
@@ -330,54 +330,54 @@ class QueuePool {
       std::uint64_t now_precise = 0;
       if (waited_since != 0) {
         now_precise = precise_now();
-        k.stats.waited(now_precise - waited_since);
+        core.stats.waited(now_precise - waited_since);
       }
       e.precise_acquired = Stats::sample() ? (now_precise != 0 ? now_precise : precise_now()) : 0;
     }
-    return Handle(core_, &e);
+    return Lease(core_, &e);
   }
 
   // Returns true when the caller must delete the core.
-  static bool put_back(Core& k, Entry& e) noexcept {
+  static bool put_back(Core& core, Entry& e) noexcept {
     // Pin the state before looking at `closed`; the destructor does the
     // opposite.
     e.state.store(returning, std::memory_order_seq_cst);
     const rep now = ticks::now();
     if constexpr (Stats::enabled)
-      if (e.precise_acquired != 0) k.stats.held(precise_now() - e.precise_acquired);
+      if (e.precise_acquired != 0) core.stats.held(precise_now() - e.precise_acquired);
     if (e.warned.load(std::memory_order_relaxed)) [[unlikely]]
-      k.log_late_return(e, now);
+      core.log_late_return(e, now);
     bool broken = e.broken.load(std::memory_order_relaxed);
-    if (!broken && !k.connector.reset(*e.conn)) broken = true;
-    if (broken) k.stats.invalidated();
-    if (broken || k.closed.load(std::memory_order_seq_cst) ||
-        (k.slots.open() > k.options.pool_size && k.slots.count(idle) >= k.options.pool_size))
-      return k.discard(e);
+    if (!broken && !core.connector.reset(*e.conn)) broken = true;
+    if (broken) core.stats.invalidated();
+    if (broken || core.closed.load(std::memory_order_seq_cst) ||
+        (core.slots.open() > core.options.pool_size && core.slots.count(idle) >= core.options.pool_size))
+      return core.discard(e);
     e.returned_at.store(now, std::memory_order_relaxed);
-    k.housekeeping(now);
-    k.make_idle(e);  // last: unpins
+    core.housekeeping(now);
+    core.make_idle(e);  // last: unpins
     return false;
   }
 
   // Waits, first come first served, for an entry: {entry, must_open}.
   [[gnu::noinline]] std::pair<Entry*, bool> wait(const Limit& deadline) {
-    Core& k = *core_;
-    std::unique_lock lock(k.mutex);
-    k.waiters.fetch_add(1, std::memory_order_seq_cst);
+    Core& core = *core_;
+    std::unique_lock lock(core.mutex);
+    core.waiters.fetch_add(1, std::memory_order_seq_cst);
     struct Leave {
-      Core& k;
-      ~Leave() { k.waiters.fetch_sub(1, std::memory_order_seq_cst); }
-    } leave{k};
-    if (k.queue.head == nullptr) {  // nobody ahead: look again now that waiters > 0
-      if (Entry* e = k.slots.take_idle()) return {e, false};
-      if (Entry* e = k.slots.reserve_empty()) return {e, true};
+      Core& core;
+      ~Leave() { core.waiters.fetch_sub(1, std::memory_order_seq_cst); }
+    } leave{core};
+    if (core.queue.head == nullptr) {  // nobody ahead: look again now that waiters > 0
+      if (Entry* e = core.slots.take_idle()) return {e, false};
+      if (Entry* e = core.slots.reserve_empty()) return {e, true};
     }
     detail::Waiter<Entry> w;
-    k.queue.enqueue(w);
+    core.queue.enqueue(w);
     while (w.entry == nullptr) {
-      if (k.closed.load(std::memory_order_acquire)) {
-        k.queue.unlink(w);
-        throw ClosedError(fmt::format("database '{}': pool is closed", k.connector.name()));
+      if (core.closed.load(std::memory_order_acquire)) {
+        core.queue.unlink(w);
+        throw ClosedError(fmt::format("database '{}': pool is closed", core.connector.name()));
       }
       // Wakes when handed an entry, and every few milliseconds to look for one
       // made idle without a hand-over (see make_idle); only the first waiter
@@ -385,22 +385,22 @@ class QueuePool {
       const auto until = std::min(deadline.at, precise_clock::now() + std::chrono::milliseconds(5));
       w.cv.wait_until(lock, until);
       if (w.entry != nullptr) break;
-      if (k.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
-      if (k.queue.first(w)) {
-        Entry* e = k.slots.take_idle();
+      if (core.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
+      if (core.queue.first(w)) {
+        Entry* e = core.slots.take_idle();
         bool must_open = false;
-        if (e == nullptr && (e = k.slots.reserve_empty()) != nullptr) must_open = true;
+        if (e == nullptr && (e = core.slots.reserve_empty()) != nullptr) must_open = true;
         if (e != nullptr) {
-          k.queue.unlink(w);
+          core.queue.unlink(w);
           return {e, must_open};
         }
       }
       if (precise_clock::now() >= deadline.at) {
-        k.queue.unlink(w);
-        k.stats.timed_out();
-        const bool unreachable = k.failed_attempts.load(std::memory_order_relaxed) > 0;
+        core.queue.unlink(w);
+        core.stats.timed_out();
+        const bool unreachable = core.failed_attempts.load(std::memory_order_relaxed) > 0;
         lock.unlock();
-        throw_timeout(k, unreachable, deadline);
+        throw_timeout(core, unreachable, deadline);
       }
     }
     return {w.entry, w.must_open};
@@ -408,28 +408,33 @@ class QueuePool {
 
   // A deadline that had passed before the checkout began: nothing taken,
   // nothing waited for.
-  [[noreturn, gnu::noinline]] static void passed_before(Core& k, Deadline::clock::duration late) {
-    k.stats.timed_out();
+  [[noreturn, gnu::noinline]] static void passed_before(Core& core, Deadline::clock::duration late) {
+    core.stats.timed_out();
     throw PoolTimeoutError(
-        detail::passed_before_message(k.connector.name(), std::chrono::duration<double>(late).count()));
+        detail::passed_before_message(core.connector.name(), std::chrono::duration<double>(late).count()));
   }
 
   // Throws the PoolTimeoutError of a checkout that gave up, saying what ran
   // out.
-  [[noreturn]] static void throw_timeout(Core& k, bool unreachable, const Limit& l) {
-    k.throw_timeout(unreachable, detail::timeout_cause(
+  [[noreturn]] static void throw_timeout(Core& core, bool unreachable, const Limit& l) {
+    core.throw_timeout(unreachable, detail::timeout_cause(
                                      l.by_caller, std::chrono::duration<double>(precise_clock::now() - l.since).count(),
-                                     k.options.timeout.count()));
+                                     core.options.timeout.count()));
   }
 
   Core* core_;
 };
 
+/// A pool policy (see PoolPolicy): the pool template `Pool` with the statistics
+/// policy `Stats`, bound by the backend to its connector and clock.
+template <template <Connector, class, class> class Pool, class Stats>
+struct UsePool {
+  template <class C, class Clock>
+  using pool = Pool<C, Clock, Stats>;
+};
+
 /// Pool policy selecting QueuePool (the default), with statistics or NoStats.
 template <class Stats = PoolStats>
-struct UseQueuePool {
-  template <class C, class Clock>
-  using pool = QueuePool<C, Clock, Stats>;
-};
+using UseQueuePool = UsePool<QueuePool, Stats>;
 
 }  // namespace appinfra::db

@@ -27,10 +27,8 @@ class StaticPool : public QueuePool<C, Clock, Stats> {
   }
 };
 
+/// Pool policy selecting StaticPool, with statistics or NoStats.
 template <class Stats = PoolStats>
-struct UseStaticPool {
-  template <class C, class Clock>
-  using pool = StaticPool<C, Clock, Stats>;
-};
+using UseStaticPool = UsePool<StaticPool, Stats>;
 
 }  // namespace appinfra::db

@@ -48,7 +48,7 @@ void ensure_database(const L& logger, const db::DatabaseConfig& c, const db::det
     if (t.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", dbname).empty()) {
       try {
         t.exec("CREATE DATABASE " + admin.quote_name(dbname));
-        db::detail::log(logger, log::Level::info, "database '{}': created database {}", c.name, dbname);
+        db::detail::log_at(logger, log::Level::info, "database '{}': created database {}", c.name, dbname);
       } catch (const pqxx::sql_error& e) {
         if (e.sqlstate() != "42P04") throw;  // 42P04: duplicate_database
       }

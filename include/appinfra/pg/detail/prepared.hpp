@@ -26,22 +26,22 @@ class PreparedRegistry {
     if (!db::detail::is_identifier(name))
       throw db::UsageError(
           fmt::format("database '{}': invalid prepared statement name '{}' (expected [a-z][a-z0-9_]*)", db, name));
-    std::lock_guard lock(s_->mutex);
-    for (const auto& [n, text] : s_->statements)
+    std::lock_guard lock(state_->mutex);
+    for (const auto& [n, text] : state_->statements)
       if (n == name) {
         if (text != sql)
           throw db::UsageError(
               fmt::format("database '{}': prepared statement '{}' is already registered with another text", db, name));
         return;
       }
-    s_->statements.emplace_back(name, sql);
+    state_->statements.emplace_back(name, sql);
   }
 
   /// The text of a registered statement. Throws UsageError for an unknown name.
   [[nodiscard]] std::string text(const std::string& db, const std::string& name) const {
     {
-      std::lock_guard lock(s_->mutex);
-      for (const auto& [n, text] : s_->statements)
+      std::lock_guard lock(state_->mutex);
+      for (const auto& [n, text] : state_->statements)
         if (n == name) return text;
     }
     throw db::UsageError(fmt::format("database '{}': no prepared statement named '{}' (call prepare() first)", db, name));
@@ -63,7 +63,7 @@ class PreparedRegistry {
     std::mutex mutex;
     std::vector<std::pair<std::string, std::string>> statements;  // name, text
   };
-  std::unique_ptr<State> s_ = std::make_unique<State>();
+  std::unique_ptr<State> state_ = std::make_unique<State>();
 };
 
 }  // namespace appinfra::pg::detail

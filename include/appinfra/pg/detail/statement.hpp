@@ -39,15 +39,15 @@ template <class Lease, class Body, class... Args>
 decltype(auto) run_statement(Lease& lease, db::Deadline deadline, std::string_view log_text, SessionEffect effect,
                              Body&& body, const Args&... args) {
   PgConn& conn = lease.get();
-  const auto& c = lease.connector();
+  const auto& connector = lease.connector();
   track(lease, effect);
   const auto guarded = [&]() -> decltype(auto) {
-    return translate(c.errors(), &conn, [&] { lease.invalidate(); }, [&]() -> decltype(auto) {
+    return translate(connector.errors(), &conn, [&] { lease.invalidate(); }, [&]() -> decltype(auto) {
       std::optional<DeadlineGuard> watch;
       if (deadline) {
         if (deadline.passed())
           throw db::QueryError(fmt::format("database '{}': the deadline passed before the statement was sent",
-                                           c.name()),
+                                           connector.name()),
                                "57014");
         if (PGconn* r = raw(*conn.pq)) watch.emplace(r, deadline.at);
       }
@@ -55,7 +55,7 @@ decltype(auto) run_statement(Lease& lease, db::Deadline deadline, std::string_vi
     });
   };
   if (log_text.empty()) return guarded();
-  return c.query_log().run(log_text, guarded, args...);
+  return connector.query_log().run(log_text, guarded, args...);
 }
 
 /// native() access: the caller may do anything to the session, so the connection

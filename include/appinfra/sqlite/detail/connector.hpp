@@ -7,7 +7,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/sqlite/detail/defaults.hpp>
 #include <appinfra/sqlite/detail/exec.hpp>
-#include <appinfra/sqlite/detail/handle.hpp>
+#include <appinfra/sqlite/detail/sqlite_conn.hpp>
 #include <appinfra/sqlite/detail/target.hpp>
 
 #include <fmt/core.h>
@@ -29,7 +29,7 @@ namespace appinfra::sqlite::detail {
 template <class L>
 class Connector {
  public:
-  using connection_type = Handle;
+  using connection_type = SqliteConn;
 
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name), target_(Target::from(c)), read_only_(read_only), create_(c.create_db),
@@ -41,7 +41,7 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] const Target& target() const noexcept { return target_; }
 
-  [[nodiscard]] Handle open() const {
+  [[nodiscard]] SqliteConn open() const {
     int flags = SQLITE_OPEN_NOMUTEX;  // a pooled connection is used by one thread at a time
     // An in-memory database is always created; read-only, query_only guards it.
     if (target_.memory) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -50,7 +50,7 @@ class Connector {
     if (target_.uri) flags |= SQLITE_OPEN_URI;
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(target_.filename.c_str(), &raw, flags, nullptr);
-    Handle h(raw);  // closes it on every path below
+    SqliteConn conn(raw);  // closes it on every path below
     if (rc != SQLITE_OK)
       throw db::ConnectionError(
           fmt::format("database '{}': cannot open {}: {}", name_, target_.described(), why_not_opened(raw, rc)));
@@ -66,55 +66,55 @@ class Connector {
       }
     }
     // What reset() puts back; a file connection is reopened instead.
-    if (target_.memory) h.keep_defaults();
-    h.watch();
-    return h;
+    if (target_.memory) conn.keep_defaults();
+    conn.watch();
+    return conn;
   }
 
   /// An embedded database has no socket to lose.
-  bool alive(Handle& h) const noexcept { return h.get() != nullptr; }
+  bool alive(SqliteConn& conn) const noexcept { return conn.get() != nullptr; }
 
-  bool ping(Handle& h) const noexcept {
-    return h.get() != nullptr && sqlite3_exec(h.get(), "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+  bool ping(SqliteConn& conn) const noexcept {
+    return conn.get() != nullptr && sqlite3_exec(conn.get(), "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
   }
 
   /// Makes a returned connection as it was opened. A clean one costs a
   /// sqlite3_get_autocommit() call, plus a ROLLBACK when a transaction was left
-  /// open. A dirty one (see Handle) to a file is replaced by a new connection to
+  /// open. A dirty one (see SqliteConn) to a file is replaced by a new connection to
   /// the same file; an in-memory one, whose data would go with it, is rolled back
   /// and restore()d. False (the pool closes it): the ROLLBACK failed, a file could
   /// not be reopened, or a read-only in-memory database could not be restored
   /// (it holds no data to lose, and may not be handed out writable).
-  bool reset(Handle& h) const noexcept {
-    sqlite3* db = h.get();
+  bool reset(SqliteConn& conn) const noexcept {
+    sqlite3* db = conn.get();
     if (db == nullptr) return false;
-    if (!h.dirty()) return sqlite3_get_autocommit(db) != 0 || rollback(db);
+    if (!conn.dirty()) return sqlite3_get_autocommit(db) != 0 || rollback(db);
     if (!target_.memory) {
       try {
-        h = open();  // the old connection, closed, rolls back what it had open
+        conn = open();  // the old connection, closed, rolls back what it had open
         return true;
       } catch (const std::exception& e) {
-        db::detail::log(logger_, log::Level::warning, "database '{}': could not reopen a connection to reset it: {}",
-                        name_, db::detail::without_db(e.what(), name_));
+        db::detail::log_at(logger_, log::Level::warning, "database '{}': could not reopen a connection to reset it: {}",
+                           name_, db::detail::without_db(e.what(), name_));
         return false;
       } catch (...) {
         return false;
       }
     }
     if (sqlite3_get_autocommit(db) == 0 && !rollback(db)) return false;
-    const bool restored = h.defaults() != nullptr && restore(db, *h.defaults());
-    h.watch();
+    const bool restored = conn.defaults() != nullptr && restore(db, *conn.defaults());
+    conn.watch();
     if (restored) return true;
-    db::detail::log(logger_, log::Level::warning,
-                    "database '{}': a setting of the in-memory connection could not be restored{}", name_,
-                    read_only_ ? "; the connection is closed" : "");
+    db::detail::log_at(logger_, log::Level::warning,
+                       "database '{}': a setting of the in-memory connection could not be restored{}", name_,
+                       read_only_ ? "; the connection is closed" : "");
     return !read_only_;
   }
 
   [[nodiscard]] const L& logger() const noexcept { return logger_; }
   [[nodiscard]] int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
 
-  void round_trip(Handle& h) const { exec(h.get(), name_, "SELECT 1"); }
+  void round_trip(SqliteConn& conn) const { exec(conn.get(), name_, "SELECT 1"); }
 
  private:
   // SQLite's reason ("unable to open database file") and what the file system

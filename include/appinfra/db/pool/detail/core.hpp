@@ -1,6 +1,6 @@
 #pragma once
-// The state a QueuePool shares with its handles: the slot table, the waiter
-// queue, the connector, the statistics. It outlives the pool while handles are
+// The state a QueuePool shares with its leases: the slot table, the waiter
+// queue, the connector, the statistics. It outlives the pool while leases are
 // out.
 
 #include <appinfra/db/concepts/connector.hpp>
@@ -117,10 +117,10 @@ struct PoolCore {
         }
         // Exponential backoff with jitter (see warm_up_delay).
         const auto delay = warm_up_delay(options.retry_delay, attempt, random_fraction());
-        detail::log(connector.logger(), log::Level::warning,
-                    "database '{}': connect attempt {} of {} failed ({}); "
-                    "retrying in {:.3f} s",
-                    connector.name(), attempt, attempts, without_db(ex.what(), connector.name()), delay.count());
+        detail::log_at(connector.logger(), log::Level::warning,
+                       "database '{}': connect attempt {} of {} failed ({}); "
+                       "retrying in {:.3f} s",
+                       connector.name(), attempt, attempts, without_db(ex.what(), connector.name()), delay.count());
         std::this_thread::sleep_for(delay);
       } catch (...) {
         // Not a std::exception (a thread's forced unwinding, say): nothing to
@@ -200,45 +200,43 @@ struct PoolCore {
 
   // QueuePool::status(): each connection counted once.
   PoolStatus status() const {
-    const PoolCore& k = *this;
     PoolStatus s;
-    s.pool_size = k.options.pool_size;
-    for (std::size_t i = 0; i < k.slots.capacity; ++i) {
-      const auto st = k.slots[i].state.load(std::memory_order_relaxed);
+    s.pool_size = options.pool_size;
+    for (std::size_t i = 0; i < slots.capacity; ++i) {
+      const auto st = slots[i].state.load(std::memory_order_relaxed);
       if (st == idle)
         ++s.checked_in;
       else if (st != empty) {
         ++s.checked_out;
-        s.invalid += k.slots[i].broken.load(std::memory_order_relaxed);
+        s.invalid += slots[i].broken.load(std::memory_order_relaxed);
       }
     }
     s.total_connections = s.checked_in + s.checked_out;
     s.overflow = s.total_connections > s.pool_size ? s.total_connections - s.pool_size : 0;
-    s.waiting = k.waiters.load(std::memory_order_relaxed);
+    s.waiting = waiters.load(std::memory_order_relaxed);
     if constexpr (Stats::enabled) {
-      for (std::size_t i = 0; i < k.slots.capacity; ++i)
-        s.acquired_total += k.slots[i].checkouts.load(std::memory_order_relaxed);
-      k.stats.fill(s);
+      for (std::size_t i = 0; i < slots.capacity; ++i)
+        s.acquired_total += slots[i].checkouts.load(std::memory_order_relaxed);
+      stats.fill(s);
     }
     return s;
   }
 
   // QueuePool::drain(): close, wake the waiters, wait for the connections out.
   std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept {
-    PoolCore& k = *this;
     {
-      std::lock_guard lock(k.mutex);
-      k.closed.store(true, std::memory_order_seq_cst);
-      k.queue.wake_all();
+      std::lock_guard lock(mutex);
+      closed.store(true, std::memory_order_seq_cst);
+      queue.wake_all();
     }
     for (;;) {
-      k.close_idle();
-      std::unique_lock lock(k.mutex);
-      const std::size_t open = k.slots.open_count.load(std::memory_order_acquire) & ~orphan_bit;
+      close_idle();
+      std::unique_lock lock(mutex);
+      const std::size_t open = slots.open_count.load(std::memory_order_acquire) & ~orphan_bit;
       if (open == 0 || std::chrono::steady_clock::now() >= deadline) return open;
       // Also wakes up now and then: a connection can be returned as idle just
       // after close_idle() looked at it.
-      k.drain_cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
+      drain_cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
     }
   }
 

@@ -15,7 +15,7 @@
 
 namespace appinfra::db::detail {
 
-// returning: a Handle is being given back; it pins the pool's state (the
+// returning: a Lease is being given back; it pins the pool's state (the
 // destructor waits for it), so put_back may still use the pool.
 enum SlotState : std::uint8_t { empty, idle, held, reserved, returning };
 
@@ -41,7 +41,7 @@ struct alignas(64) PoolSlot {
   std::atomic<std::source_location> where{};
   std::atomic<bool> warned{false};
   // Invalidated by its holder: closed on return. Here rather than in the
-  // Handle, so that status() can count them; cleared when the connection is
+  // Lease, so that status() can count them; cleared when the connection is
   // closed.
   std::atomic<bool> broken{false};
   std::atomic<std::uint64_t> checkouts{0};  // statistics; written only by the holder

@@ -1,5 +1,5 @@
 #pragma once
-// One sqlite3 connection as the pool holds it: the handle, whether it is dirty,
+// One sqlite3 connection as the pool holds it: the sqlite3 handle, whether it is dirty,
 // and what it was opened with.
 
 #include <appinfra/sqlite/detail/defaults.hpp>
@@ -17,51 +17,51 @@ namespace appinfra::sqlite::detail {
 /// transaction (dirty: Connector::reset() then undoes it). SQLite's authorizer
 /// marks it dirty as each statement is prepared (see changes_connection()); native
 /// access marks it dirty unconditionally. The flag lives on the heap, where the
-/// authorizer can find it after the handle has moved.
-class Handle {
+/// authorizer can find it after the SqliteConn has moved.
+class SqliteConn {
  public:
-  Handle() = default;
-  /// Takes ownership of `db` (closed when the handle ends, also if this throws).
-  explicit Handle(sqlite3* db) {
+  SqliteConn() = default;
+  /// Takes ownership of `db` (closed when this ends, also if the constructor throws).
+  explicit SqliteConn(sqlite3* db) {
     try {
-      s_ = std::make_unique<State>();
+      state_ = std::make_unique<State>();
     } catch (...) {
       sqlite3_close_v2(db);
       throw;
     }
-    s_->db = db;
+    state_->db = db;
   }
-  Handle(Handle&&) noexcept = default;
-  Handle& operator=(Handle&& o) noexcept {
+  SqliteConn(SqliteConn&&) noexcept = default;
+  SqliteConn& operator=(SqliteConn&& o) noexcept {
     if (this != &o) {
       close();
-      s_ = std::move(o.s_);
+      state_ = std::move(o.state_);
     }
     return *this;
   }
-  ~Handle() { close(); }
+  ~SqliteConn() { close(); }
 
-  [[nodiscard]] sqlite3* get() const noexcept { return s_ ? s_->db : nullptr; }
-  [[nodiscard]] bool dirty() const noexcept { return s_ && s_->dirty; }
+  [[nodiscard]] sqlite3* get() const noexcept { return state_ ? state_->db : nullptr; }
+  [[nodiscard]] bool dirty() const noexcept { return state_ && state_->dirty; }
   void mark_dirty() noexcept {
-    if (s_) s_->dirty = true;
+    if (state_) state_->dirty = true;
   }
 
   /// Installs the authorizer that tracks state changes, and forgets earlier ones:
   /// called when the connection is opened and when a reset has undone them.
   void watch() noexcept {
-    if (s_ == nullptr || s_->db == nullptr) return;
-    sqlite3_set_authorizer(s_->db, &Handle::authorize, s_.get());
-    s_->dirty = false;
+    if (state_ == nullptr || state_->db == nullptr) return;
+    sqlite3_set_authorizer(state_->db, &SqliteConn::authorize, state_.get());
+    state_->dirty = false;
   }
 
   /// Reads the connection's settings now, for an in-memory database's reset.
   void keep_defaults() {
-    if (s_ != nullptr && s_->db != nullptr) s_->defaults = Defaults::read(s_->db);
+    if (state_ != nullptr && state_->db != nullptr) state_->defaults = Defaults::read(state_->db);
   }
   /// The settings keep_defaults() read; null when it was not called.
   [[nodiscard]] const Defaults* defaults() const noexcept {
-    return s_ && s_->defaults ? &*s_->defaults : nullptr;
+    return state_ && state_->defaults ? &*state_->defaults : nullptr;
   }
 
  private:
@@ -78,10 +78,10 @@ class Handle {
   }
 
   void close() noexcept {
-    if (s_ && s_->db != nullptr) sqlite3_close_v2(std::exchange(s_->db, nullptr));
+    if (state_ && state_->db != nullptr) sqlite3_close_v2(std::exchange(state_->db, nullptr));
   }
 
-  std::unique_ptr<State> s_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace appinfra::sqlite::detail
