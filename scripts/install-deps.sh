@@ -5,6 +5,9 @@ set -euo pipefail
 
 packages=(
   g++ meson ninja-build pkg-config
+  # cmake: Meson's cmake module needs it to write the CMake package (appinfraConfig.cmake),
+  # and the consumer test builds a CMake project against the installed copy.
+  cmake
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
   postgresql postgresql-common

@@ -2,12 +2,16 @@
 # consume.sh SOURCE_ROOT: builds a consumer of appinfra the two ways users do, under
 # each of its four names (appinfra, appinfra-core, appinfra-pg, appinfra-sqlite).
 # 1. As a Meson subproject (meson.override_dependency): it builds and runs, and
-#    installing the consumer installs nothing of appinfra's (no headers, no .pc).
+#    installing the consumer installs nothing of appinfra's (no headers, no .pc,
+#    no CMake package).
 # 2. Installed (meson install into a prefix of its own): the headers and the four
 #    .pc files are there, and a program compiled with `pkg-config --cflags --libs
 #    NAME` builds and runs for each name.
+# 3. Installed, through CMake: a CMake project (tests/consumer/cmake) finds the same
+#    copy with find_package(appinfra CONFIG REQUIRED) and builds and runs a program
+#    per imported target (appinfra::appinfra, ::core, ::sqlite, ::pg).
 # appinfra-pg is checked when libpqxx and libpq are on the machine (then its .pc
-# must be installed); nothing connects to a server.
+# and its CMake target must be installed); nothing connects to a server.
 # Output of meson and ninja is shown only when they fail.
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -73,3 +77,16 @@ if $have_pg; then
 else
   check appinfra "$p/main.cpp"
 fi
+
+# 3. Installed, through CMake. Timed: the issue caps what the CMake test adds to CI.
+started=$SECONDS
+cmake_dir=$(find "$prefix" -name appinfraConfig.cmake -printf '%h\n' | head -1)
+[ -n "$cmake_dir" ] || fail "no appinfraConfig.cmake installed"
+[ -f "$cmake_dir/appinfraConfigVersion.cmake" ] || fail "no appinfraConfigVersion.cmake installed"
+quiet cmake -S "$src/tests/consumer/cmake" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix"
+quiet cmake --build "$work/cmake-build"
+for prog in "${programs[@]}"; do
+  [ -x "$work/cmake-build/$prog" ] || fail "CMake consumer $prog was not built"
+  "$work/cmake-build/$prog" || fail "CMake consumer $prog exited with $?"
+done
+echo "CMake consumer: ok (${programs[*]}; $((SECONDS - started)) s)"
