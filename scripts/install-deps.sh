@@ -10,6 +10,8 @@ packages=(
   cmake
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
+  # Optional for users; here the spdlog logger's test and example (log/spdlog_logger.hpp).
+  libspdlog-dev
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.
