@@ -9,6 +9,8 @@
 
 #include <fmt/core.h>
 
+#include <cstdio>
+
 using namespace appinfra;
 
 int main() {
@@ -21,6 +23,10 @@ int main() {
   };
 
   db::Manager<pg::PG<>, pg::PG<db::ReadOnly>, sqlite::SQLite<>, sqlite::SQLite<db::ReadOnly>> manager(logger, config);
+  // Said first, because the warning setup() logs for 'legacy' looks like a real failure.
+  fmt::print("'legacy' is a mysql:// url and there is no MySQL backend: its setup fails on purpose, "
+             "to show that a failed database is recorded and the others still work.\n");
+  std::fflush(stdout);  // before setup()'s warning on stderr
   manager.setup();
 
   // Health monitoring

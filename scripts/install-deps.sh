@@ -5,8 +5,13 @@ set -euo pipefail
 
 packages=(
   g++ meson ninja-build pkg-config
+  # cmake: Meson's cmake module needs it to write the CMake package (appinfraConfig.cmake),
+  # and the consumer test builds a CMake project against the installed copy.
+  cmake
   libpqxx-dev libpq-dev libsqlite3-dev libboost-dev libfmt-dev
   catch2 libbenchmark-dev libsoci-dev
+  # Optional for users; here the spdlog logger's test and example (log/spdlog_logger.hpp).
+  libspdlog-dev
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.

@@ -1,7 +1,8 @@
 #pragma once
 /// @file appinfra/log.hpp
 /// Logging: levels, the default {fmt} logger, the null logger, LogConfig and
-/// LoggerFactory.
+/// LoggerFactory. The spdlog logger is apart, in <appinfra/log/spdlog_logger.hpp>,
+/// since it drags in spdlog.
 
 #include <appinfra/log/config.hpp>
 #include <appinfra/log/escape.hpp>

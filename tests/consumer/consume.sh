@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # consume.sh SOURCE_ROOT: builds a consumer of appinfra the two ways users do, under
 # each of its four names (appinfra, appinfra-core, appinfra-pg, appinfra-sqlite).
-# 1. As a Meson subproject (meson.override_dependency): it builds and runs, and
-#    installing the consumer installs nothing of appinfra's (no headers, no .pc).
+# 1. As a Meson subproject through the wrap file the README shows
+#    (tests/consumer/appinfra.wrap, with its [provide] section): with
+#    --wrap-mode=nofallback the consumer calls subproject('appinfra') first
+#    (tests/consumer/project); in Meson's default wrap mode dependency() alone finds
+#    it (tests/consumer/provide). Each builds and runs, and installing the consumer
+#    installs nothing of appinfra's (no headers, no .pc, no CMake package).
 # 2. Installed (meson install into a prefix of its own): the headers and the four
 #    .pc files are there, and a program compiled with `pkg-config --cflags --libs
-#    NAME` builds and runs for each name.
+#    NAME` builds and runs for each name, and so does the README's plain g++ line.
+# 3. Installed, through CMake: a CMake project (tests/consumer/cmake) finds the same
+#    copy with find_package(appinfra CONFIG REQUIRED) and builds and runs a program
+#    per imported target (appinfra::appinfra, ::core, ::sqlite, ::pg).
 # appinfra-pg is checked when libpqxx and libpq are on the machine (then its .pc
-# must be installed); nothing connects to a server.
+# and its CMake target must be installed); nothing connects to a server.
 # Output of meson and ninja is shown only when they fail.
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -25,6 +32,7 @@ pkg-config --exists libpqxx libpq && have_pg=true
 cp -r "$src/tests/consumer/project" "$work/sub"
 mkdir -p "$work/sub/subprojects"
 ln -s "$src" "$work/sub/subprojects/appinfra"
+cp "$src/tests/consumer/appinfra.wrap" "$work/sub/subprojects/"
 quiet meson setup --wrap-mode=nofallback "$work/sub/build" "$work/sub" -Dappinfra:tests=false
 quiet ninja -C "$work/sub/build"
 programs=(consumer consumer_core consumer_sqlite)
@@ -37,6 +45,14 @@ quiet meson install -C "$work/sub/build" --destdir "$work/sub-stage"
 installed=$(find "$work/sub-stage" -type f -o -type l 2>/dev/null || true)
 [ -z "$installed" ] || fail "installing a consumer installed appinfra's files: ${installed//$work\/sub-stage/}"
 echo "subproject consumer: ok (${programs[*]}; installs nothing)"
+mkdir -p "$work/provide/subprojects"
+cp "$src/tests/consumer/provide/meson.build" "$src/tests/consumer/project/core.cpp" "$work/provide/"
+ln -s "$src" "$work/provide/subprojects/appinfra"
+cp "$src/tests/consumer/appinfra.wrap" "$work/provide/subprojects/"
+quiet meson setup --wrap-mode=default "$work/provide/build" "$work/provide" -Dappinfra:tests=false
+quiet ninja -C "$work/provide/build"
+"$work/provide/build/consumer_provide" || fail "consumer through [provide] exited with $?"
+echo "subproject consumer through the wrap's [provide], no subproject() call: ok"
 
 # 2. Installed, through pkg-config.
 prefix=$work/prefix
@@ -73,3 +89,27 @@ if $have_pg; then
 else
   check appinfra "$p/main.cpp"
 fi
+
+# The README's plain compiler line: no pkg-config, the libraries named by hand
+# (-I for this prefix only; /usr/local/include is searched by default).
+plain() {  # plain SOURCE FLAGS...
+  local s=$1; shift
+  g++ -std=c++20 -I"$prefix/include" "$s" -o "$work/plain-consumer" "$@" || fail "plain g++ $(basename "$s") $*"
+  "$work/plain-consumer" || fail "$(basename "$s") built by plain g++ exited with $?"
+  echo "plain g++ consumer: ok ($(basename "$s") $*)"
+}
+plain "$p/main.cpp" -lsqlite3 -lfmt -pthread
+$have_pg && plain "$p/pg.cpp" -I/usr/include/postgresql -lpqxx -lpq -lfmt -pthread
+
+# 3. Installed, through CMake. Timed: the issue caps what the CMake test adds to CI.
+started=$SECONDS
+cmake_dir=$(find "$prefix" -name appinfraConfig.cmake -printf '%h\n' | head -1)
+[ -n "$cmake_dir" ] || fail "no appinfraConfig.cmake installed"
+[ -f "$cmake_dir/appinfraConfigVersion.cmake" ] || fail "no appinfraConfigVersion.cmake installed"
+quiet cmake -S "$src/tests/consumer/cmake" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix"
+quiet cmake --build "$work/cmake-build"
+for prog in "${programs[@]}"; do
+  [ -x "$work/cmake-build/$prog" ] || fail "CMake consumer $prog was not built"
+  "$work/cmake-build/$prog" || fail "CMake consumer $prog exited with $?"
+done
+echo "CMake consumer: ok (${programs[*]}; $((SECONDS - started)) s)"
