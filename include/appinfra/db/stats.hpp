@@ -1,9 +1,14 @@
 #pragma once
 // Statistics: the Manager's setup counts and a pool's occupancy.
 
+#include <appinfra/db/errors.hpp>
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace appinfra::db {
@@ -15,6 +20,21 @@ struct ManagerStats {
   std::size_t failed_setups = 0;
   std::vector<std::string> available_databases;
   std::vector<std::string> failed_databases;
+};
+
+/// The fixed upper bounds, in seconds, of the duration histograms a PoolStatus
+/// carries (the `le` labels of the Prometheus histograms); +Inf is implied.
+inline constexpr std::array<double, 16> duration_bounds_s{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+
+/// A duration histogram at duration_bounds_s, as Prometheus wants it. Value type.
+struct DurationHistogram {
+  /// le[i]: observations at or below duration_bounds_s[i] (cumulative). The pool's
+  /// own buckets are log-linear (4 per power of two); one that straddles a bound is
+  /// counted under the next bound, so a count may be short by part of one bucket.
+  std::array<std::uint64_t, duration_bounds_s.size()> le{};
+  std::uint64_t count = 0;  ///< all observations (the +Inf bucket)
+  double sum_s = 0;         ///< their sum, in seconds
 };
 
 /// The seed's get_pool_status(), and more. Value type. A snapshot: each connection is
@@ -40,6 +60,38 @@ struct PoolStatus {
   std::uint64_t invalidated_total = 0;  ///< connections closed as broken or failing their check
   double acquire_wait_p50_ms = 0, acquire_wait_p99_ms = 0;  ///< time to get a connection
   double hold_time_p50_ms = 0, hold_time_p99_ms = 0;        ///< time a caller kept it
+  /// Time to get a connection, every checkout (one that did not wait counts as 0).
+  DurationHistogram acquire_wait;
+  /// Time a caller kept a connection: sampled, one checkout in the policy's
+  /// HoldSample (64 by default), so its count is about acquired_total / 64.
+  DurationHistogram hold_time;
+};
+
+/// Where a database's setup stands.
+enum class SetupState {
+  pending,   ///< setup() not called yet
+  up,        ///< set up and open
+  failed,    ///< setup failed for good (not retried)
+  retrying,  ///< setup failed; retried in the background
+  closed,    ///< set up, then closed by close_all()
+};
+
+constexpr std::string_view to_string(SetupState s) noexcept {
+  constexpr std::string_view names[] = {"pending", "up", "failed", "retrying", "closed"};
+  return names[static_cast<int>(s)];
+}
+
+/// One database as a monitoring system sees it: a snapshot from
+/// get_database_states(). Value type; never holds a url or a password.
+struct DatabaseState {
+  std::string name;  ///< as configured
+  SetupState state = SetupState::pending;
+  int attempts = 0;  ///< setup attempts made (setup() is the first)
+  /// Why the last setup attempt failed, when it did and the error carried a
+  /// Failure kind (a connection or query error); empty otherwise.
+  std::optional<Failure> setup_failure;
+  bool has_pool = false;  ///< pool is meaningful: the database is set up
+  PoolStatus pool;
 };
 
 }  // namespace appinfra::db

@@ -131,6 +131,34 @@ class ManagerBase {
     return st;
   }
 
+  /// Every configured database's setup state, setup attempts, last setup failure
+  /// kind and (when set up) pool status, in configuration order: what the metrics
+  /// (appinfra/db/metrics.hpp) expose. A snapshot; takes no connection.
+  [[nodiscard]] std::vector<DatabaseState> get_database_states() const {
+    std::vector<DatabaseState> out;
+    for_each_entry([&](const EntryState& s, const auto* backend) {
+      DatabaseState d;
+      d.name = s.name;
+      std::exception_ptr cause;
+      {
+        std::lock_guard lock(s.mutex);
+        d.attempts = s.attempts;
+        if (s.set_up.load(std::memory_order_acquire))
+          d.state = s.closed.load(std::memory_order_acquire) ? SetupState::closed : SetupState::up;
+        else if (!s.error.empty())
+          d.state = s.retry_config ? SetupState::retrying : SetupState::failed;
+        cause = s.cause;
+      }
+      if (d.state == SetupState::failed || d.state == SetupState::retrying) d.setup_failure = failure_of(cause);
+      if (backend != nullptr && d.state != SetupState::pending) {
+        d.has_pool = true;
+        d.pool = backend->get_pool_status();
+      }
+      out.push_back(std::move(d));
+    });
+    return out;
+  }
+
   /// Health of every configured database, in configuration order: a timed
   /// `SELECT 1` for each available one; a database whose setup failed is unhealthy
   /// with its setup error, and, while it is retried, when the next attempt is.
@@ -274,6 +302,18 @@ class ManagerBase {
         else report.insert_or_assign(s.name, HealthResult{HealthStatus::unhealthy, 0.0, "closed"});
       });
     return report;
+  }
+
+  // The Failure kind an exception carries, if any.
+  static std::optional<Failure> failure_of(const std::exception_ptr& e) noexcept {
+    if (!e) return std::nullopt;
+    try {
+      std::rethrow_exception(e);
+    } catch (const detail::Classified& c) {
+      return c.failure();
+    } catch (...) {
+    }
+    return std::nullopt;
   }
 
   // Derived::visit_entries over this manager, const or not.

@@ -16,17 +16,38 @@ namespace appinfra::db {
 
 /// A lock-free log-linear histogram of durations in nanoseconds: 4 sub-buckets per
 /// power of two (quantiles within about 19%), 256 buckets up to 2^63 ns.
-/// record() is one relaxed atomic increment. Thread-safe.
+/// record() is two relaxed atomic additions (the bucket and the running sum, which
+/// Prometheus' `_sum` needs). Thread-safe.
 class Histogram {
  public:
   static constexpr int sub_bits = 2;
   static constexpr std::size_t buckets = 64 << sub_bits;
 
-  void record(std::uint64_t ns) noexcept { counts_[index(ns)].fetch_add(1, std::memory_order_relaxed); }
+  void record(std::uint64_t ns) noexcept {
+    counts_[index(ns)].fetch_add(1, std::memory_order_relaxed);
+    sum_ns_.fetch_add(ns, std::memory_order_relaxed);
+  }
 
   /// Adds this histogram's counts into `out`.
   void add_to(std::array<std::uint64_t, buckets>& out) const noexcept {
     for (std::size_t i = 0; i < buckets; ++i) out[i] += counts_[i].load(std::memory_order_relaxed);
+  }
+  /// The sum of the recorded values, in ns (wraps after 584 years of waiting).
+  [[nodiscard]] std::uint64_t sum_ns() const noexcept { return sum_ns_.load(std::memory_order_relaxed); }
+
+  /// `c` at the fixed bounds duration_bounds_s: each bucket counts under the first
+  /// bound at or above its largest value.
+  static DurationHistogram fixed(const std::array<std::uint64_t, buckets>& c, std::uint64_t sum_ns) noexcept {
+    DurationHistogram h;
+    std::size_t b = 0;
+    for (std::size_t i = 0; i < buckets; ++i) {
+      while (b < duration_bounds_s.size() && static_cast<double>(upper(i)) > duration_bounds_s[b] * 1e9) ++b;
+      if (b < duration_bounds_s.size()) h.le[b] += c[i];
+      h.count += c[i];
+    }
+    for (std::size_t j = 1; j < h.le.size(); ++j) h.le[j] += h.le[j - 1];
+    h.sum_s = static_cast<double>(sum_ns) / 1e9;
+    return h;
   }
 
   /// The q-quantile (0..1) of the counts, as the upper bound of its bucket, in ms.
@@ -62,6 +83,7 @@ class Histogram {
 
  private:
   std::array<std::atomic<std::uint64_t>, buckets> counts_{};
+  std::atomic<std::uint64_t> sum_ns_{0};
 };
 
 /// Statistics policy: no statistics. Every hook is an empty constexpr function, and
@@ -111,7 +133,7 @@ class BasicPoolStats {
   /// Fills the statistics of `st`, whose acquired_total the pool has set.
   void fill(PoolStatus& st) const noexcept {
     std::array<std::uint64_t, Histogram::buckets> wait{}, hold{};
-    std::uint64_t waited = 0;
+    std::uint64_t waited = 0, wait_sum = 0, hold_sum = 0;
     for (const Shard& s : shards_) {
       waited += s.waited.load(std::memory_order_relaxed);
       st.timeouts_total += s.timeouts.load(std::memory_order_relaxed);
@@ -120,6 +142,8 @@ class BasicPoolStats {
       st.invalidated_total += s.invalidated.load(std::memory_order_relaxed);
       s.wait.add_to(wait);
       s.hold.add_to(hold);
+      wait_sum += s.wait.sum_ns();
+      hold_sum += s.hold.sum_ns();
     }
     // Checkouts that did not wait waited (next to) nothing: the first bucket.
     wait[0] += st.acquired_total > waited ? st.acquired_total - waited : 0;
@@ -127,6 +151,8 @@ class BasicPoolStats {
     st.acquire_wait_p99_ms = Histogram::quantile_ms(wait, 0.99);
     st.hold_time_p50_ms = Histogram::quantile_ms(hold, 0.50);
     st.hold_time_p99_ms = Histogram::quantile_ms(hold, 0.99);
+    st.acquire_wait = Histogram::fixed(wait, wait_sum);
+    st.hold_time = Histogram::fixed(hold, hold_sum);
     st.statistics = true;
   }
 
