@@ -12,8 +12,9 @@ packages=(
   catch2 libbenchmark-dev libsoci-dev
   # Optional for users; here the spdlog logger's test and example (log/spdlog_logger.hpp).
   libspdlog-dev
-  # promtool checks the metrics' text format (tests/meson.build, suite 'metrics').
-  prometheus
+  # promtool checks the metrics' text format (tests/meson.build, suite 'metrics'); the
+  # metrics_service example serves them with cpp-httplib, scraped by a real Prometheus.
+  prometheus libcpp-httplib-dev curl
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.
