@@ -229,3 +229,17 @@ TEST_CASE("the JSON has the same figures, names escaped") {
   CHECK_THAT(json, Contains(R"("cumulative":[7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7],"count":7,"sum_s":0})"));
   CHECK_THAT(json, Contains(R"({"name":"q\"\\\n\u0001","state":"failed","attempts":1,"setup_failure":"other","pool":null}]})"));
 }
+
+TEST_CASE("a StaticManager's metrics list its declared databases, a missing one as failed") {
+  using Service =
+      db::StaticManager<db::Named<"primary", test::StubBackend<>>, db::Named<"replica", test::StubBackend<db::ReadOnly>>>;
+  test::stub_control("primary", true);
+  Service s(log::Logger(log::Level::off), {{"primary", {{"url", "stub://ok/primary"}}}});
+  s.setup();
+  const std::string text = db::prometheus_text(s);
+  CHECK_THAT(text, Contains("appinfra_database_up{db=\"primary\"} 1\n"));
+  CHECK_THAT(text, Contains("appinfra_database_setup_state{db=\"replica\",state=\"failed\"} 1\n"));
+  CHECK_THAT(text, Contains("appinfra_pool_connections{db=\"primary\",state=\"idle\"} "));
+  CHECK_THAT(text, !Contains("appinfra_pool_connections{db=\"replica\""));
+  CHECK_THAT(db::metrics_json(s), Contains(R"({"name":"replica","state":"failed")"));
+}
