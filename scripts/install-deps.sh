@@ -12,6 +12,8 @@ packages=(
   catch2 libbenchmark-dev libsoci-dev
   # Optional for users; here the spdlog logger's test and example (log/spdlog_logger.hpp).
   libspdlog-dev
+  # Optional for users; here the YAML config loader's tests (db/config/yaml.hpp).
+  libyaml-cpp-dev
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.
