@@ -15,6 +15,8 @@ packages=(
   # promtool checks the metrics' text format (tests/meson.build, suite 'metrics'); the
   # metrics_service example serves them with cpp-httplib, scraped by a real Prometheus.
   prometheus libcpp-httplib-dev curl
+  # Optional for users; here the YAML config loader's tests (db/config/yaml.hpp).
+  libyaml-cpp-dev
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.

@@ -5,6 +5,9 @@
 /// concepts a backend, a pool, a logger and an access policy model, and the stock
 /// policies. Backends come from <appinfra/pg.hpp> and <appinfra/sqlite.hpp>;
 /// loggers from <appinfra/log.hpp>.
+/// Configuration from a YAML file (etc/infra.yaml): <appinfra/db/config/yaml.hpp>,
+/// not included here since it drags in yaml-cpp; from DATABASE_URL alone:
+/// db::config_from_environment().
 ///
 /// @code
 /// #include <appinfra/db.hpp>

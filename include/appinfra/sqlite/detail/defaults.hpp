@@ -74,7 +74,7 @@ inline bool restore(sqlite3* db, const Defaults& d) noexcept {
     run("PRAGMA query_only = OFF");  // for the DROPs; set back with the other pragmas below
     // Attached databases: main is 0 and temp 1; the others are detached.
     for (int i = 2; const char* name = sqlite3_db_name(db, i);) {
-      if (sqlite3_exec(db, ("DETACH " + quoted(name, '"')).c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      if (sqlite3_exec(db, ("DETACH " + detail::quoted(name, '"')).c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
         ok = false;
         ++i;  // skip the one that stays
       }
@@ -93,9 +93,9 @@ inline bool restore(sqlite3* db, const Defaults& d) noexcept {
           names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
       }
       sqlite3_finalize(st);
-      for (const auto& n : names) run(fmt::format("DROP {} IF EXISTS temp.{}", type, quoted(n, '"')));
+      for (const auto& n : names) run(fmt::format("DROP {} IF EXISTS temp.{}", type, detail::quoted(n, '"')));
     }
-    for (const auto& [name, value] : d.pragmas) run("PRAGMA " + name + " = " + quoted(value, '\''));
+    for (const auto& [name, value] : d.pragmas) run("PRAGMA " + name + " = " + detail::quoted(value, '\''));
   } catch (...) {  // memory for a statement's text
     return false;
   }
