@@ -61,7 +61,7 @@ constexpr Reason unknown_key_reason() {
 
 template <FixedString Key>
 constexpr void require_known_key() {
-  static_assert(fixed_options_valid<(find_key(Key.view()) ? Reason{} : unknown_key_reason<Key>())>::value,
+  static_assert(fixed_options_valid<(is_key(Key.view()) ? Reason{} : unknown_key_reason<Key>())>::value,
                 "appinfra::db::option<key>: unknown key (the note below names it and lists the known keys)");
 }
 }  // namespace detail

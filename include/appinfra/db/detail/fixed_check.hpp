@@ -89,9 +89,8 @@ template <class O>
 constexpr Reason check_option(std::string_view db, const O& o) {
   using V = decltype(o.value);
   Reason r;
-  const KeySpec* found = find_key(O::key.view());
-  if (found == nullptr) return r;  // option<>() has reported it already
-  const KeySpec& spec = *found;
+  if (!is_key(O::key.view())) return r;  // option<>() has reported it already
+  const KeySpec& spec = key_specs[key_position(O::key.view())];
   auto bad = [&]() -> Reason& { return r << "database '" << db << "': key '" << spec.name << "' "; };
   if (const std::string_view want = kind_mismatch<V>(spec); !want.empty()) {
     bad() << want;
@@ -135,7 +134,7 @@ constexpr Reason cross_violation(std::string_view db, const FixedOptions<O...>& 
     if (rule.relation == CrossRule::not_both)
       return r << "is true but '" << rule.other << "' is true too: " << rule.why;
     put_number(r << "has invalid value ", *key) << ": must be at most " << rule.other << " (";
-    return put_number(r, *other) << (find_key(rule.other)->kind == Kind::duration ? " s)" : ")");
+    return put_number(r, *other) << (key_specs[key_position(rule.other)].kind == Kind::duration ? " s)" : ")");
   }
   return r;
 }
