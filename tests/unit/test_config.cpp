@@ -297,3 +297,32 @@ TEST_CASE("PostgreSQL's keys on a SQLite url are errors showing the value") {
   CHECK(rejected({{"url", "sqlite:///app.db"}, {"keepalives", true}}).key() == "keepalives");
   CHECK(DatabaseConfig::from("p", {{"url", "postgresql://h/db"}, {"schema", "app"}}).pg.schema == "app");
 }
+
+TEST_CASE("the url's password given to another key is not shown in the error about that key") {
+  // The same ${VAR} in two places, or a password pasted into the wrong key: the
+  // message about the other key must not carry it.
+  const auto message = [](Options o) {
+    try {
+      (void)DatabaseConfig::from("p", o);
+    } catch (const ConfigError& e) {
+      CHECK(std::string(e.value()).find("s3cretPW") == std::string::npos);
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string url = "postgresql://app:s3cretPW@127.0.0.1:1/app";
+  for (const auto& what : {message({{"url", url}, {"pool_timeout", "s3cretPW"}}),
+                           message({{"url", url}, {"schema", "s3cretPWx"}}),
+                           message({{"url", url}, {"extensions", db::Value::List{"ok", "S3cretPW", "s3cretPW"}}}),
+                           message({{"url", "postgresql://app@h/db?password=s3cretPW"}, {"query_lg_level", "s3cretPW"}}),
+                           message({{"url", "host=h password=s3cretPW"}, {"pool_reuse", "s3cretPW"}})}) {
+    INFO(what);
+    CHECK(what.find("s3cretPW") == std::string::npos);
+    CHECK_THAT(what, Contains("database 'p': key '"));
+  }
+  Options twice;
+  twice.add("url", url).add("pool_timeout", "s3cretPW").add("pool_timeout", 1);
+  const std::string dup = message(twice);
+  CHECK_THAT(dup, Contains("given twice"));
+  CHECK(dup.find("s3cretPW") == std::string::npos);
+}

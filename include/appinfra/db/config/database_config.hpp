@@ -64,7 +64,8 @@ struct DatabaseConfig {
   static DatabaseConfig from(std::string name, const Options& options) {
     DatabaseConfig c;
     c.name = std::move(name);
-    const detail::Reader r{c.name};
+    const detail::Redactor secrets = secrets_of(options);
+    const detail::Reader r{c.name, secrets};
     check_name(c.name);
     check_keys(r, options);
     std::apply([&](const auto&... k) { (read_required(c, r, options, k), ...); }, detail::keys);
@@ -76,6 +77,21 @@ struct DatabaseConfig {
   }
 
  private:
+  // The passwords of the url given, to remove from every value an error shows: a
+  // password can reach another key by mistake or through the same ${VAR}. Read
+  // before anything is checked (a duplicate key's values are shown first); a url
+  // that does not parse is reported by its own check, with Url::redact.
+  static detail::Redactor secrets_of(const Options& options) {
+    const Value* url = options.find("url");
+    const auto* text = url ? std::get_if<std::string>(&url->storage()) : nullptr;
+    if (text == nullptr || text->empty()) return {};
+    try {
+      return detail::Redactor(Url::parse(*text));
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
+
   static void check_name(const std::string& name) {
     if (log::has_control(name))
       throw ConfigError(name, "", "",
@@ -95,11 +111,11 @@ struct DatabaseConfig {
                                       r.database, detail::shown(key), list));
       }
     if (const auto* d = options.duplicate())
-      throw ConfigError(std::string(r.database), d->key, d->second.display(d->key),
+      throw ConfigError(std::string(r.database), d->key, d->second.display(d->key, r.secrets),
                         fmt::format("{}database '{}': key {} is given twice (values {} and {}); one would be "
                                     "silently dropped: give it once",
                                     detail::where(d->second), r.database, detail::shown(d->key),
-                                    d->first.display(d->key), d->second.display(d->key)));
+                                    d->first.display(d->key, r.secrets), d->second.display(d->key, r.secrets)));
     // Texts reach C APIs (libpq, sqlite3_open_v2) that stop at a NUL, silently
     // dropping what follows (an sslmode, the end of a path).
     for (const auto& [key, value] : options)

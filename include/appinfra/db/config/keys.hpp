@@ -70,6 +70,9 @@ struct Key {
   KeySpec spec{};
   Field field{};
 };
+// Aggregate deduction (P1816) is not in clang before 17: the guide says it.
+template <class Field>
+Key(KeySpec, Field) -> Key<Field>;
 
 /// A broken rule: which one, and the bound it names.
 struct Violation {

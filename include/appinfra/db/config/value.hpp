@@ -2,6 +2,7 @@
 // One configuration value (Value), where it was written (Origin), and how a text
 // is shown in an error message (detail::shown).
 
+#include <appinfra/db/detail/redact.hpp>
 #include <appinfra/db/url.hpp>
 #include <appinfra/log/escape.hpp>
 
@@ -106,41 +107,45 @@ class Value {
 
   /// The value as written, for error messages (texts are redacted, then quoted
   /// and shortened by detail::shown). The value of a key that names a secret is
-  /// shown as ***.
-  [[nodiscard]] std::string display(std::string_view key) const {
+  /// shown as ***. `secrets` (the database's Redactor) also removes that database's
+  /// own passwords wherever else they are written (a password given to another key
+  /// by mistake, or by the same ${VAR}).
+  [[nodiscard]] std::string display(std::string_view key, const detail::Redactor& secrets = {}) const {
     for (std::string_view secret : {"pass", "secret", "token", "credential"})
       if (key.find(secret) != std::string_view::npos) return "***";
-    return display();
+    return display(secrets);
   }
   // Each NUL-separated piece redacted on its own: a NUL ends the text for libpq, and
   // a text holding one is no connection string to redact as a whole (it would show
   // as postgresql://***, hiding the value the error is about).
-  static std::string redacted_pieces(std::string_view text) {
+  static std::string redacted_pieces(std::string_view text, const detail::Redactor& secrets = {}) {
     std::string out;
     for (std::size_t start = 0;;) {
       const std::size_t nul = text.find('\0', start);
-      out += Url::redact(text.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+      const std::string_view piece = text.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start);
+      out += secrets.empty() ? Url::redact(piece) : secrets(piece);  // the Redactor applies Url::redact too
       if (nul == std::string_view::npos) return out;
       out += '\0';
       start = nul + 1;
     }
   }
-  [[nodiscard]] std::string display() const {
+  [[nodiscard]] std::string display(const detail::Redactor& secrets = {}) const {
     return std::visit(
-        [](const auto& x) -> std::string {
+        [&](const auto& x) -> std::string {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x));
-          else if constexpr (std::is_same_v<T, List>) return list_display(x);
+          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x, secrets));
+          else if constexpr (std::is_same_v<T, List>) return list_display(x, secrets);
           else return fmt::format("{}", x);
         },
         v_);
   }
 
  private:
-  static std::string list_display(const List& items) {
+  static std::string list_display(const List& items, const detail::Redactor& secrets) {
     std::string out = "[";
-    for (const auto& s : items) out.append(out.size() == 1 ? "" : ", ").append(detail::shown(redacted_pieces(s)));
+    for (const auto& s : items)
+      out.append(out.size() == 1 ? "" : ", ").append(detail::shown(redacted_pieces(s, secrets)));
     return out + "]";
   }
 

@@ -43,9 +43,11 @@ inline std::string expected_choice(const KeySpec& k) {
 /// Reads the values of database `database`'s options; every error is a ConfigError.
 struct Reader {
   std::string_view database;
+  /// The database's passwords (from its url), removed from every value shown.
+  const Redactor& secrets;
 
   [[nodiscard]] ConfigError bad(std::string_view key, const Value& v, std::string_view why) const {
-    std::string shown_value = v.display(key);
+    std::string shown_value = v.display(key, secrets);
     const std::string what = fmt::format("{}database '{}': key {} has invalid value {}: {}", where(v), database,
                                          shown(key), shown_value, why);
     return ConfigError(std::string(database), std::string(key), std::move(shown_value), what);
