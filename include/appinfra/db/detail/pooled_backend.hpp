@@ -80,9 +80,10 @@ class PooledBackend {
   /// dialect's lock, so that each is applied exactly once; hooks run before and
   /// after. Throws MigrationError naming the migration that failed (rolled back;
   /// earlier ones stay) or one edited after it was applied. Read-write only.
+  template <class D = Derived>  // dependent: Derived is incomplete here (clang 14 checks early)
   MigrateResult migrate(const Migrations& m, MigrateOptions o = {},
                         std::source_location where = std::source_location::current())
-    requires(!Derived::access_type::read_only && requires(Derived& d) { d.migration_dialect(); })
+    requires(std::same_as<D, Derived> && !D::access_type::read_only && requires(D& d) { d.migration_dialect(); })
   {
     auto c = connect(where);
     MigrationRunner runner(c, derived().migration_dialect(), name());
@@ -90,9 +91,10 @@ class PooledBackend {
   }
 
   /// Where each given (and each recorded but unknown) migration stands.
+  template <class D = Derived>
   std::vector<MigrationState> migration_status(const Migrations& m,
                                                std::source_location where = std::source_location::current())
-    requires(!Derived::access_type::read_only && requires(Derived& d) { d.migration_dialect(); })
+    requires(std::same_as<D, Derived> && !D::access_type::read_only && requires(D& d) { d.migration_dialect(); })
   {
     auto c = connect(where);
     MigrationRunner runner(c, derived().migration_dialect(), name());
