@@ -65,6 +65,12 @@ struct PoolStatus {
   /// Time a caller kept a connection: sampled, one checkout in the policy's
   /// HoldSample (64 by default), so its count is about acquired_total / 64.
   DurationHistogram hold_time;
+
+  /// The statement cache of each connection, summed (PostgreSQL's automatic
+  /// preparation, SQLite's cache of compiled statements); zero without one.
+  std::uint64_t statement_cache_hits_total = 0;       ///< statements found prepared
+  std::uint64_t statement_cache_misses_total = 0;     ///< statements prepared anew
+  std::uint64_t statement_cache_evictions_total = 0;  ///< dropped to make room (LRU)
 };
 
 /// Where a database's setup stands.

@@ -127,7 +127,13 @@ class PooledBackend {
     return r;
   }
 
-  [[nodiscard]] PoolStatus get_pool_status() const { return pool_.status(); }
+  /// The pool's status, with the connector's own counters (its statement cache)
+  /// when it keeps any: a connector adds them with `add_to(PoolStatus&) const`.
+  [[nodiscard]] PoolStatus get_pool_status() const {
+    PoolStatus s = pool_.status();
+    if constexpr (requires(const pool_type& p) { p.connector().add_to(s); }) pool_.connector().add_to(s);
+    return s;
+  }
 
   /// Closes the pool: idle connections now, checked-out ones when returned. Idempotent.
   void close() noexcept { pool_.close(); }

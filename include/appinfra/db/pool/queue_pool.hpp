@@ -144,6 +144,7 @@ class QueuePool {
 
   [[nodiscard]] const PoolOptions& options() const noexcept { return core_->options; }
   [[nodiscard]] C& connector() noexcept { return core_->connector; }
+  [[nodiscard]] const C& connector() const noexcept { return core_->connector; }
 
   /// Opens min_idle connections (at least one), each with 1 + max_retries
   /// attempts and exponential backoff. Throws ConnectionError naming the
