@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace appinfra_db {
 
@@ -34,6 +35,23 @@ inline void set_up(Manager& m) {
   }
 }
 
+/// `text` on one line: libpq's messages continue on indented lines ("\n\tIs the
+/// server running..."), and each database gets one line.
+inline std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || (space && c == ' ')) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 inline std::size_t name_width(const Manager& m) {
   std::size_t w = 0;
   for (const auto& [name, options] : m.config()) w = std::max(w, name.size());
@@ -43,7 +61,7 @@ inline std::size_t name_width(const Manager& m) {
 /// Prints why each database that failed setup failed; true when none did.
 inline bool report_setup_errors(const Manager& m) {
   const auto errors = m.get_setup_errors();
-  for (const auto& [name, error] : errors) fmt::print(stderr, "appinfra-db: database '{}': setup failed: {}\n", name, error);
+  for (const auto& [name, error] : errors) fmt::print(stderr, "appinfra-db: database '{}': setup failed: {}\n", name, one_line(error));
   return errors.empty();
 }
 
@@ -57,7 +75,7 @@ inline int check(Manager& m) {
       fmt::print("{:<{}}  healthy    {:.2f} ms\n", name, w, r.response_time_ms);
     } else {
       all = false;
-      fmt::print("{:<{}}  unhealthy  {}\n", name, w, r.error);
+      fmt::print("{:<{}}  unhealthy  {}\n", name, w, one_line(r.error));
     }
   }
   return all ? 0 : 1;
@@ -73,7 +91,7 @@ inline int status(Manager& m, bool json) {
   const auto errors = m.get_setup_errors();
   for (const auto& [name, options] : m.config()) {
     if (const std::string* e = errors.find(name)) {
-      fmt::print("{}: setup failed: {}\n", name, *e);
+      fmt::print("{}: setup failed: {}\n", name, one_line(*e));
       continue;
     }
     const db::PoolStatus p = m.db(name).get_pool_status();
@@ -110,7 +128,10 @@ bool for_each_writable(Manager& m, F&& f) {
     } catch (const std::exception& e) {
       ok = false;
       std::fflush(stdout);
-      fmt::print(stderr, "appinfra-db: database '{}': {}\n", name, e.what());
+      // The library's errors name the database already (MigrationError, QueryError).
+      const std::string what = one_line(e.what());
+      if (what.find("database '" + name + "'") != std::string::npos) fmt::print(stderr, "appinfra-db: {}\n", what);
+      else fmt::print(stderr, "appinfra-db: database '{}': {}\n", name, what);
     }
   }
   return ok;
