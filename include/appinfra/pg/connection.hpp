@@ -8,6 +8,7 @@
 #include <appinfra/db/detail/pooled_backend.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
+#include <appinfra/pg/detail/auto_prepare.hpp>
 #include <appinfra/pg/detail/result.hpp>
 #include <appinfra/pg/detail/statement.hpp>
 
@@ -16,6 +17,7 @@
 #include <pqxx/pipeline>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,13 +40,6 @@ struct Batch {
     return n;
   }
 };
-
-/// One statement with its parameters on transaction `t`.
-template <class... Args>
-db::Result exec(pqxx::transaction_base& t, std::string_view sql, const Args&... args) {
-  if constexpr (sizeof...(Args) == 0) return to_result(t.exec(std::string(sql)), is_query(sql));
-  else return to_result(t.exec_params(std::string(sql), param(args)...), is_query(sql));
-}
 
 /// A registered prepared statement on `t`, declared on the connection first.
 template <class Lease, class... Args>
@@ -146,13 +141,19 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
   friend class db::detail::PooledBackend;  // connect()
   Connection(Lease lease, db::Deadline deadline) noexcept : Base(std::move(lease), deadline) {}
 
-  // Base::execute(): one statement in its own transaction.
+  // Base::execute(): one statement in its own transaction, prepared automatically
+  // once run often enough on this connection (detail::exec_auto).
   template <class... Args>
   db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
-    return detail::run_statement(this->lease_, deadline, sql, detail::session_effect(sql),
+    const detail::SessionEffect effect = detail::session_effect(sql);
+    return detail::run_statement(this->lease_, deadline, sql, effect,
                                  [&](detail::PgConn& conn) {
-                                   pqxx::nontransaction t(*conn.pq);
-                                   return detail::exec(t, sql, args...);
+                                   std::optional<pqxx::nontransaction> t;
+                                   const auto txn = [&]() -> pqxx::nontransaction& {  // a new one for a retry
+                                     t.reset();
+                                     return t.emplace(*conn.pq);
+                                   };
+                                   return detail::exec_auto(this->lease_, txn, true, sql, effect, args...);
                                  }, args...);
   }
 };

@@ -93,12 +93,15 @@ class Session
   Session(Lease lease, db::Deadline deadline, std::string schema = {}) noexcept
       : Base(std::move(lease), deadline), schema_(std::move(schema)) {}
 
-  // Base::execute(): a statement of the open transaction.
+  // Base::execute(): a statement of the open transaction, prepared automatically
+  // once run often enough on this connection (detail::exec_auto).
   template <class... Args>
   db::Result run(db::Deadline d, std::string_view sql, const Args&... args) {
     transaction_type& t = *this->txn_;
-    return in_transaction_run(d, sql, detail::session_effect(sql),
-                              [&](detail::PgConn&) { return detail::exec(t, sql, args...); }, args...);
+    const detail::SessionEffect effect = detail::session_effect(sql);
+    return in_transaction_run(d, sql, effect, [&](detail::PgConn&) {
+      return detail::exec_auto(this->lease_, [&]() -> transaction_type& { return t; }, false, sql, effect, args...);
+    }, args...);
   }
 
   void begin_transaction(db::Deadline d) {

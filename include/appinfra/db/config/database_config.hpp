@@ -42,6 +42,9 @@ struct DatabaseConfig {
   QueryLogOptions query_log;
   SetupOptions setup;
   PgOptions pg;  ///< PostgreSQL only (pg::Options)
+  /// Statements kept prepared per connection (PostgreSQL's automatic preparation,
+  /// SQLite's statement cache), the least recently used dropped first; 0: none.
+  std::size_t prepared_cache_size = 100;
 
   /// The largest number of seconds any duration option takes (about 115 days).
   static constexpr double max_seconds = detail::max_number;

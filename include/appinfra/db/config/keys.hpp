@@ -292,6 +292,14 @@ inline constexpr std::tuple keys{
     Key{KeySpec{.name = "setup_retry_max_interval", .kind = Kind::duration, .section = Section::setup,
                 .min_inclusive = false, .doc = "longest wait between two background setup attempts"},
         [](auto& c) -> auto& { return c.setup.retry_max_interval; }},
+    Key{KeySpec{.name = "prepare_threshold", .kind = Kind::integer, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "runs of one statement text on a connection after which `execute()` prepares it there; 0: "
+                       "never (needed behind PgBouncer in transaction mode)"},
+        [](auto& c) -> auto& { return c.pg.prepare_threshold; }},
+    Key{KeySpec{.name = "prepared_cache_size", .kind = Kind::integer,
+                .doc = "statements kept prepared per connection, the least recently used dropped first; 0: none"},
+        [](auto& c) -> auto& { return c.prepared_cache_size; }},
 };
 
 /// Every key's spec, in declaration order.

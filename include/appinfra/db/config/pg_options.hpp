@@ -4,6 +4,7 @@
 // pg::Options.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ struct PgOptions {
 
   std::optional<Seconds> statement_timeout;  ///< set on every connection when given
   bool keepalives = true;                    ///< TCP keepalives, unless the url sets them
+  /// Runs of one statement text through execute() on a connection after which it
+  /// is prepared there (pgjdbc's prepareThreshold, psycopg's prepare_threshold); 0: never.
+  std::size_t prepare_threshold = 5;
   // Migrations: created before the migrations run.
   std::vector<std::string> extensions;  ///< CREATE EXTENSION IF NOT EXISTS each; names [a-z][a-z0-9_-]*
   std::string schema;                   ///< CREATE SCHEMA IF NOT EXISTS; name [a-z][a-z0-9_]*

@@ -4,6 +4,7 @@
 
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/db/detail/statement_cache.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/pg/detail/conninfo.hpp>
 #include <appinfra/pg/detail/create_database.hpp>
@@ -54,6 +55,14 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] ErrorContext errors() const noexcept { return {name_, redact_, read_only_}; }
   [[nodiscard]] const PreparedRegistry& prepared() const noexcept { return prepared_; }
+  /// Runs of a statement text on a connection before execute() prepares it; 0: never.
+  [[nodiscard]] std::size_t prepare_threshold() const noexcept { return config_.pg.prepare_threshold; }
+  /// The automatic preparation's counters, summed over this database's connections.
+  [[nodiscard]] db::detail::StatementCacheCounters& statement_cache_counters() const noexcept {
+    return *cache_counters_;
+  }
+  /// Adds them to get_pool_status().
+  void add_to(db::PoolStatus& s) const noexcept { cache_counters_->add_to(s); }
 
   /// Creates the database when it is missing (see detail::ensure_database).
   void ensure_database() const { detail::ensure_database(logger_, config_, redact_); }
@@ -86,7 +95,7 @@ class Connector {
                                                 "default_transaction_read_only is on); a read-write database needs the "
                                                 "primary",
                                                 name_, target_));
-    return PgConn(std::move(c));
+    return PgConn(std::move(c), config_.prepared_cache_size);
   }
 
   /// Without a round trip: is the socket still open, with nothing but benign
@@ -167,6 +176,9 @@ class Connector {
   L logger_;
   PreparedRegistry prepared_;
   db::detail::QueryLog<L> query_log_;
+  // On the heap: the connector moves into its pool, atomics do not move.
+  std::unique_ptr<db::detail::StatementCacheCounters> cache_counters_ =
+      std::make_unique<db::detail::StatementCacheCounters>();
 };
 
 }  // namespace appinfra::pg::detail

@@ -2,11 +2,14 @@
 // PgConn: one pooled libpqxx connection and what appinfra tracks about it, and the
 // raw libpq handle behind it.
 
+#include <appinfra/db/detail/statement_cache.hpp>
 #include <appinfra/pg/detail/sql_text.hpp>
 
 #include <libpq-fe.h>
 #include <pqxx/connection>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,6 +60,15 @@ struct Declared {
   SessionEffect effect;
 };
 
+/// A statement text run through execute() on a connection (automatic preparation,
+/// auto_prepare.hpp): how often it ran, and once prepared the number of its name.
+struct AutoStatement {
+  std::size_t uses = 0;
+  std::uint32_t id = 0;  ///< 0: not prepared
+  bool preparable = false;
+  bool query = false;  ///< its row count is not a change count
+};
+
 /// One pooled PostgreSQL connection (pqxx::connection cannot move, so it lives on
 /// the heap) and what appinfra knows of its session.
 struct PgConn {
@@ -67,8 +79,16 @@ struct PgConn {
   bool dirty = false;
   /// Prepared statements declared on this connection.
   std::vector<Declared> prepared;
+  /// Statements run through execute(), the prepared ones among them; bounded by
+  /// prepared_cache_size.
+  db::detail::StatementCache<AutoStatement> auto_statements;
+  std::uint32_t auto_prepared_count = 0;  ///< names given so far
+  /// The server dropped what was prepared (DISCARD, DEALLOCATE): nothing is
+  /// prepared automatically on this connection any more (it is closed on return).
+  bool auto_prepare_off = false;
 
-  explicit PgConn(std::unique_ptr<pqxx::connection> c) : pq(std::move(c)) {
+  PgConn(std::unique_ptr<pqxx::connection> c, std::size_t statement_cache_size)
+      : pq(std::move(c)), auto_statements(statement_cache_size) {
     if (PGconn* r = raw(*pq)) goodbye->next = PQsetNoticeReceiver(r, &Goodbye::receive, goodbye.get());
   }
 };

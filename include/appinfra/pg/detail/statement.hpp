@@ -5,6 +5,7 @@
 
 #include <appinfra/db/deadline.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/pg/detail/auto_prepare.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
 #include <appinfra/pg/detail/sql_text.hpp>
 #include <appinfra/pg/detail/translate.hpp>
@@ -25,7 +26,10 @@ template <class Lease>
 void track(Lease& lease, SessionEffect effect) noexcept {
   PgConn& conn = lease.get();
   conn.dirty = conn.dirty || effect.dirty;
-  if (effect.drops_prepared) lease.invalidate();
+  if (effect.drops_prepared) {
+    lease.invalidate();
+    auto_prepare_off(conn);
+  }
 }
 
 /// Runs `body(conn)` on the lease's connection as one statement (or a batch): the
