@@ -12,6 +12,17 @@
 //   newconn            a new pqxx::connection per query
 //   appinfra_pipeline  a pooled checkout + pipeline(100 x "SELECT 1") + return per batch
 //   raw_pipeline       libpqxx's own pqxx::pipeline of 100 "SELECT 1" on a held connection
+//   appinfra_select_only  pgbench's select-only (-S) statement with a random aid, through
+//                      checkout + execute(sql, aid) + return (automatic preparation on)
+//   appinfra_select_only_unprepared  the same with prepare_threshold 0
+//   raw_select_only    the same statement through libpqxx's exec_params on a held
+//                      connection (no preparation)
+//   appinfra_simple_update  pgbench's simple-update transaction (-N) through session():
+//                      UPDATE pgbench_accounts, SELECT its abalance, INSERT pgbench_history,
+//                      commit; an op is a transaction
+//   (APPINFRA_BENCH_POOL_SIZE fixes the pool's size, with no overflow: threads
+//   outnumber connections; the select-only and simple-update modes need `pgbench -i`'s tables; SCALE, default
+//   1, is read from the environment variable PGBENCH_SCALE)
 //
 // Prints one JSON line: {"mode", "threads", "seconds", "ops", "per_second"}, where an op
 // is one statement (a batch counts 100).
@@ -29,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -95,7 +107,8 @@ Outcome drive(int threads, double seconds, MakeWorker make_worker) {
 int main(int argc, char** argv) try {
   if (argc < 4) {
     std::fprintf(stderr,
-                 "usage: %s appinfra|appinfra_prepared|raw|newconn|appinfra_pipeline|raw_pipeline "
+                 "usage: %s appinfra|appinfra_prepared|raw|newconn|appinfra_pipeline|raw_pipeline|"
+                 "appinfra_select_only|appinfra_select_only_unprepared|raw_select_only|appinfra_simple_update "
                  "THREADS SECONDS [URL]\n",
                  argv[0]);
     return 2;
@@ -107,12 +120,30 @@ int main(int argc, char** argv) try {
   const std::string url = argc > 4 ? argv[4] : (env != nullptr ? env : "");
   if (url.empty() || threads < 1 || seconds <= 0) throw std::runtime_error("need a url, threads >= 1, seconds > 0");
 
+  // APPINFRA_BENCH_POOL_SIZE: a fixed pool (no overflow), for more threads than
+  // connections; by default one connection per thread (at least 5).
+  const char* pool_env = std::getenv("APPINFRA_BENCH_POOL_SIZE");
+  const int pool_size = pool_env != nullptr ? std::atoi(pool_env) : 0;
+  const char* scale_env = std::getenv("PGBENCH_SCALE");
+  const int accounts = 100000 * std::max(1, scale_env != nullptr ? std::atoi(scale_env) : 1);
+  // pgbench's random aid, per thread.
+  const auto random_aid = [accounts] {
+    thread_local std::mt19937 rng(std::random_device{}());
+    return std::uniform_int_distribution<int>(1, accounts)(rng);
+  };
+  static constexpr const char* select_only = "SELECT abalance FROM pgbench_accounts WHERE aid = $1";
+
   Outcome out{};
-  if (mode == "appinfra" || mode == "appinfra_prepared" || mode == "appinfra_pipeline") {
+  if (mode == "appinfra" || mode == "appinfra_prepared" || mode == "appinfra_pipeline" ||
+      mode == "appinfra_select_only" || mode == "appinfra_select_only_unprepared" || mode == "appinfra_simple_update") {
     auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
     db::Manager<pg::PG<>> manager(logger, {{"bench", {{"url", url},
                                                       {"pool_pre_ping", true},
-                                                      {"pool_size", std::max(5, threads)}}}});
+                                                      {"pool_size", pool_size > 0 ? pool_size : std::max(5, threads)},
+                                                      {"max_overflow", pool_size > 0 ? 0 : 10},
+                                                      {"pool_timeout", 30},
+                                                      {"prepare_threshold",
+                                                       mode == "appinfra_select_only_unprepared" ? 0 : 5}}}});
     manager.setup();
     auto& database = manager.db("bench");
     if (mode == "appinfra") {
@@ -130,6 +161,29 @@ int main(int argc, char** argv) try {
         return std::function<int()>([&] {
           auto r = pg.connect().execute_prepared("select1");
           if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+          return 1;
+        });
+      });
+    } else if (mode == "appinfra_select_only" || mode == "appinfra_select_only_unprepared") {
+      out = drive(threads, seconds, [&] {
+        return std::function<int()>([&] {
+          auto r = database.connect().execute(select_only, random_aid());
+          if (r.size() != 1) throw std::runtime_error("no such account");
+          return 1;
+        });
+      });
+    } else if (mode == "appinfra_simple_update") {
+      out = drive(threads, seconds, [&] {
+        return std::function<int()>([&] {
+          const int aid = random_aid(), tid = 1 + aid % (accounts / 10000), bid = 1 + (aid - 1) / 100000;
+          const int delta = static_cast<int>(random_aid() % 10001) - 5000;
+          auto s = database.session();
+          s.execute("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2", delta, aid);
+          s.execute(select_only, aid);
+          s.execute("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, "
+                    "CURRENT_TIMESTAMP)",
+                    tid, bid, aid, delta);
+          s.commit();
           return 1;
         });
       });
@@ -152,6 +206,16 @@ int main(int argc, char** argv) try {
         pqxx::nontransaction t(*c);
         auto r = t.exec("SELECT 1");
         if (r.size() != 1) throw std::runtime_error("SELECT 1 gave no row");
+        return 1;
+      });
+    });
+  } else if (mode == "raw_select_only") {
+    out = drive(threads, seconds, [&] {
+      auto c = std::make_shared<pqxx::connection>(url);
+      return std::function<int()>([c, &random_aid] {
+        pqxx::nontransaction t(*c);
+        auto r = t.exec_params(select_only, random_aid());
+        if (r.size() != 1) throw std::runtime_error("no such account");
         return 1;
       });
     });

@@ -29,6 +29,8 @@ THREADS = (1, 4)
 BATCH = 100
 COMPILE_RUNS = 3
 CHURN_THREADS = 8
+CONTENDED_THREADS = (4, 16, 64)
+PGBENCH_SCALE = 1
 
 
 def log(msg):
@@ -72,6 +74,21 @@ def select1_clients(build, seconds, script):
         m[("pgbench_prepared", n)] = pgbench("prepared", n)
         m[("sqlalchemy", n)] = sqlalchemy(n)
         m[("new_connection", n)] = ours("newconn", n)
+    # pgbench's standard workloads on its own tables (pgbench -i, done once by main()).
+    def pgbench_builtin(flag, n):
+        cmd = ["pgbench", "-n", flag, "-M", "prepared", "-c", str(n), "-j", str(n), "-T", str(seconds)]
+        return (cmd, lambda out: float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1)))
+
+    for n in THREADS:
+        m[("appinfra_select_only", n)] = ours("appinfra_select_only", n)
+        m[("pgbench_prepared_select_only", n)] = pgbench_builtin("-S", n)
+    m[("raw_select_only", 1)] = ours("raw_select_only", 1)
+    m[("appinfra_simple_update", 4)] = ours("appinfra_simple_update", 4)
+    m[("pgbench_prepared_simple_update", 4)] = pgbench_builtin("-N", 4)
+    # More threads than connections: a pool of 4, no overflow.
+    for n in CONTENDED_THREADS:
+        cmd, parse = ours("appinfra_select_only", n)
+        m[("appinfra_select_only_pool4", n)] = (["env", "APPINFRA_BENCH_POOL_SIZE=4"] + cmd, parse)
     m[("appinfra_pipeline", 1)] = ours("appinfra_pipeline", 1)
     m[("raw_libpqxx_pipeline", 1)] = ours("raw_pipeline", 1)
     # Connections opened per 100,000 queries, 8 threads on pool_size 4 + max_overflow 2,
@@ -234,7 +251,7 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
         for peer, label, target in [
             ("raw_libpqxx", "raw libpqxx 6, one held connection per thread", 0.95),
             ("pgbench_simple", "pgbench -M simple, same client count", 0.85),
-            ("pgbench_prepared", "pgbench -M prepared, same client count", 0.85),
+            ("pgbench_prepared", "pgbench -M prepared, same client count", 0.95),
             ("sqlalchemy", "SQLAlchemy QueuePool, pool_pre_ping=True", 4.0),
             ("new_connection", "a new libpqxx connection per query", None),
         ]:
@@ -245,6 +262,22 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
         rows.append(("1. Pooled SELECT 1 (queries/s)",
                      "appinfra Manager, execute_prepared() vs pgbench -M prepared, same client count", n, med(p),
                      med(("pgbench_prepared", n)), median_ratio(rounds[p], rounds[("pgbench_prepared", n)]), 0.85, True))
+    w6 = "6. pgbench's standard workloads, scale 1 (queries or transactions/s)"
+    for n in THREADS:
+        a, b = ("appinfra_select_only", n), ("pgbench_prepared_select_only", n)
+        rows.append((w6, "select-only: execute(sql, aid), automatic preparation, vs pgbench -M prepared -S", n, med(a),
+                     med(b), median_ratio(rounds[a], rounds[b]), 0.95, True))
+    a, b = ("appinfra_select_only", 1), ("raw_select_only", 1)
+    rows.append((w6, "select-only: execute(sql, aid), automatic preparation, vs raw libpqxx exec_params (unprepared)",
+                 1, med(a), med(b), median_ratio(rounds[a], rounds[b]), 1.1, True))
+    a, b = ("appinfra_simple_update", 4), ("pgbench_prepared_simple_update", 4)
+    rows.append((w6, "simple-update transaction through session() vs pgbench -M prepared -N", 4, med(a), med(b),
+                 median_ratio(rounds[a], rounds[b]), 0.9, True))
+    base = ("appinfra_select_only_pool4", 4)
+    for n in CONTENDED_THREADS[1:]:
+        a = ("appinfra_select_only_pool4", n)
+        rows.append((w6, f"select-only over pool_size 4 (no overflow): {n} threads vs 4 threads", n, med(a), med(base),
+                     median_ratio(rounds[a], rounds[base]), 0.9, True))
     for n in (1, 2):
         for variant in ("appinfra_stats_off", "appinfra_stats_on", "appinfra_stats_on_pre_ping"):
             if (variant, n) in pool and ("soci_connection_pool", n) in pool:
@@ -410,6 +443,9 @@ def main():
         ap.error("DATABASE_URL is not set (scripts/bench.sh sets it)")
     os.makedirs(RESULTS, exist_ok=True)
     t0 = time.time()
+    log(f"pgbench -i -s {PGBENCH_SCALE} (the select-only and simple-update workloads' tables)")
+    run(["pgbench", "-i", "-q", "-s", str(PGBENCH_SCALE)])
+    os.environ["PGBENCH_SCALE"] = str(PGBENCH_SCALE)
     pool = pool_bench(a.build)
     ctimes, csizes = compile_bench(COMPILE_RUNS)
     rounds = db_rounds(a.build, a.runs, a.seconds)
