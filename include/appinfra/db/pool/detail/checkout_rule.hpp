@@ -14,7 +14,7 @@ namespace appinfra::db::detail {
 template <class Rep>
 struct CheckoutRule {
   bool pre_ping = true;
-  Rep grace = 0;   // pre_ping_grace, never beyond window
+  Rep grace = 0;   // pre_ping_grace, never beyond window: pre_ping_window 0 checks every checkout
   Rep window = 0;  // pre_ping_window
 
   template <class Clock>

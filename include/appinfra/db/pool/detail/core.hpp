@@ -40,16 +40,9 @@ struct PoolCore {
 
   PoolCore(C c, PoolOptions o)
       : connector(std::move(c)),
-        options(bounded(o)),
+        options(o),
         rule(CheckoutRule<rep>::template from<Clock>(options)),
         slots(o.pool_size + o.max_overflow, o.reuse) {}
-
-  // The grace never reaches past the window: pre_ping_window 0 checks every
-  // checkout.
-  static PoolOptions bounded(PoolOptions o) noexcept {
-    o.pre_ping_grace = std::min(o.pre_ping_grace, o.pre_ping_window);
-    return o;
-  }
 
   C connector;
   const PoolOptions options;
