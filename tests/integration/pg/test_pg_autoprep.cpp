@@ -169,7 +169,8 @@ TEST_CASE("a DEALLOCATE ALL the pool did not see makes no later statement fail")
 }
 
 TEST_CASE("after a reconnect the statements are prepared on the new connection") {
-  PG db(quiet(), one_conn("autoprep_reconnect", {{"prepare_threshold", 1}}));
+  // pre_ping_grace 0: the checkout checks the connection, however soon after its last use.
+  PG db(quiet(), one_conn("autoprep_reconnect", {{"prepare_threshold", 1}, {"pre_ping_grace", 0}}));
   PG admin(quiet(), one_conn("autoprep_admin"));
   int pid = 0;
   {
@@ -214,4 +215,22 @@ TEST_CASE("the registry of execute_prepared() works beside automatic preparation
   CHECK(c.execute("SELECT $1::int + 1", 3)[0][0].as<int>() == 4);
   pqxx::nontransaction t(c.native());
   CHECK(t.exec("SELECT count(*) FROM pg_prepared_statements")[0][0].as<int>() == 2);
+}
+
+TEST_CASE("a statement that fails when prepared fails as it would unprepared, and works once it can") {
+  const std::string t = table("autoprep_late");
+  PG db(quiet(), one_conn("autoprep_late", {{"prepare_threshold", 1}}));
+  const std::string select = "SELECT count(*) FROM " + t;
+  {
+    auto s = db.session();
+    CHECK_THROWS_AS(s.execute(select), db::QueryError);  // no such table: 42P01, not a stale plan
+    s.rollback();
+  }
+  auto c = db.connect();
+  CHECK_THROWS_WITH(c.execute(select), Contains("42P01"));
+  c.execute("CREATE TABLE " + t + " (a int)");
+  CHECK(c.execute(select)[0][0].as<int>() == 0);
+  c.execute("INSERT INTO " + t + " VALUES (1)");
+  CHECK(c.execute(select)[0][0].as<int>() == 1);
+  c.execute("DROP TABLE " + t);
 }

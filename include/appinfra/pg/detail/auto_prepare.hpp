@@ -121,14 +121,9 @@ db::Result exec_auto(Lease& lease, Txn&& txn, bool autocommit, std::string_view 
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
     const bool stale_plan = state == "0A000", gone = state == "26000" || state == "42P05";
-    if (!stale_plan && !gone) {
-      // The statement's own error (a syntax error is found when it is prepared):
-      // forget the preparation, so that a fixed schema is prepared anew.
-      if (plan.fresh) {
-        if (auto entry = conn.auto_statements.erase(sql)) conn.pq->unprepare(name);  // never declared: no round trip
-      }
-      throw;
-    }
+    // The statement's own error (one found when it is prepared, a syntax error
+    // say, leaves it undeclared: libpqxx prepares it again at the next run).
+    if (!stale_plan && !gone) throw;
     if (gone) {
       auto_prepare_off(conn);
       lease.invalidate();
