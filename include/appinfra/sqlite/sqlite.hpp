@@ -61,8 +61,8 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
         [&] {
           detail::SqliteConn& conn = lease.get();
           if (!deadline) [[likely]]
-            return detail::exec(conn.get(), connector.name(), sql, args...);
-          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : connector.busy_timeout_ms(),
+            return detail::exec_kept(conn.statements(), conn.get(), connector.name(), sql, args...);
+          return detail::exec_until(conn.statements(), conn.get(), deadline, conn.dirty() ? -1 : connector.busy_timeout_ms(),
                                     connector.name(), sql, args...);
         },
         args...);

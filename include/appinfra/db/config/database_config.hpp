@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -30,7 +31,7 @@ namespace appinfra::db {
 
 /// The validated configuration of one database, with the seed's defaults (each
 /// field's default member initializer is its key's default). Value type; built by
-/// DatabaseConfig::from(). SQLite has no keys of its own today.
+/// DatabaseConfig::from().
 struct DatabaseConfig {
   using Seconds = std::chrono::duration<double>;
 
@@ -38,6 +39,9 @@ struct DatabaseConfig {
   Url url;
   bool readonly = false;
   bool create_db = false;
+  /// Statements cached per connection, prepared once and reused by their text
+  /// (SQLite's statement cache); 0 turns the cache off.
+  std::size_t prepared_cache_size = 100;
   PoolOptions pool;
   QueryLogOptions query_log;
   SetupOptions setup;

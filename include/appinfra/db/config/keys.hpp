@@ -281,6 +281,9 @@ inline constexpr std::tuple keys{
     Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql,
                 .backends = Backends::postgresql, .doc = "created before migrations"},
         [](auto& c) -> auto& { return c.pg.schema; }},
+    Key{KeySpec{.name = "prepared_cache_size", .kind = Kind::integer, .section = Section::core,
+                .doc = "statements cached per connection, prepared once (SQLite); 0: off"},
+        [](auto& c) -> auto& { return c.prepared_cache_size; }},
     Key{KeySpec{.name = "setup_retry", .section = Section::setup,
                 .doc = "a database whose setup failed for a reason that may pass (`ConnectionError`, "
                        "`PoolTimeoutError`) is set up again in the background until it succeeds; false: it stays "
