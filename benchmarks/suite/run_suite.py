@@ -114,6 +114,47 @@ def db_rounds(build, runs, seconds):
     return rounds
 
 
+SQLITE_SIZES = (100, 0)  # prepared_cache_size: the default, and off
+
+
+def sqlite_rounds(build, runs, seconds):
+    """The SQLite point query on a 100,000-row table in a temporary file, one thread
+    pinned to one CPU: per round and prepared_cache_size, one run of sqlite_point, in
+    which appinfra and raw sqlite3 take turns in 50 ms slices. Returns
+    {("sqlite_appinfra" | "sqlite_raw", size): [queries/s per round]} and the cache
+    counters {size: [(hits, misses) per round]}."""
+    exe = os.path.join(build, "benchmarks", "suite", "sqlite_point")
+    tmp = tempfile.mkdtemp()
+    file = os.path.join(tmp, "point.db")
+    pin = ["taskset", "-c", str(sorted(os.sched_getaffinity(0))[0])] if shutil.which("taskset") else []
+    rounds = {(side, size): [] for size in SQLITE_SIZES for side in ("sqlite_appinfra", "sqlite_raw")}
+    counts = {size: [] for size in SQLITE_SIZES}
+    try:
+        for r in range(runs):
+            log(f"sqlite round {r + 1}/{runs} ({len(SQLITE_SIZES)} measurements of 2 x {seconds} s)")
+            for size in SQLITE_SIZES:
+                out = json_line(run(pin + [exe, "both", str(seconds), file, str(size)]))
+                rounds[("sqlite_appinfra", size)].append(out["appinfra_per_second"])
+                rounds[("sqlite_raw", size)].append(out["raw_per_second"])
+                counts[size].append((out["cache_hits"], out["cache_misses"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rounds, counts
+
+
+def sqlite_rows(sq):
+    """The report's rows of the SQLite point query."""
+    sec = "5. SQLite point query, 100,000-row table, 1 thread (queries/s)"
+    rows = []
+    for size in SQLITE_SIZES:
+        ours, raw = sq[("sqlite_appinfra", size)], sq[("sqlite_raw", size)]
+        label = ("appinfra checkout + execute() + return vs raw sqlite3, one statement prepared once"
+                 if size == 100 else "(reference) the same with prepared_cache_size 0 vs raw sqlite3")
+        rows.append((sec, label, 1, statistics.median(ours), statistics.median(raw), median_ratio(ours, raw),
+                     0.9 if size == 100 else None, True))
+    return rows
+
+
 def pool_bench(build):
     log("pool acquire/release (pool_bench, 3 repetitions)")
     out = run([os.path.join(build, "benchmarks", "pool_bench"), "--benchmark_repetitions=3",
@@ -213,7 +254,7 @@ def versions():
     }
 
 
-def report(rounds, pool, ctimes, csizes, runs, seconds):
+def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
     rows = []  # (section, measurement, threads, ours, peer, ratio, target, at_least, unit)
 
     def med(k):
@@ -251,6 +292,7 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     rows.append(("3. Pipelined batch of 100 SELECT 1 (statements/s vs pgbench TPS)",
                  "(reference) appinfra pooled pipeline vs raw libpqxx pipeline", 1, statistics.median(pipe),
                  statistics.median(raw_pipe), median_ratio(pipe, raw_pipe), None, True))
+    rows += sqlite_rows(sq)
     q, h = ctimes["quickstart"], ctimes["hello_libpqxx"]
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "compile + link time (s)", None, statistics.median(q), statistics.median(h), median_ratio(q, h), 2.0,
@@ -314,6 +356,8 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
               "|---|---:|---|"]
     for (name, n), vals in rounds.items():
         lines.append(f"| {name} | {n} | {', '.join(fmt_rate(x) for x in vals)} |")
+    for (name, n), vals in sq.items():
+        lines.append(f"| {name}, prepared_cache_size {n} | 1 | {', '.join(fmt_rate(x) for x in vals)} |")
     for name, vals in ctimes.items():
         lines.append(f"| compile {name} (s) | — | {', '.join(f'{x:.2f}' for x in vals)} |")
     lines.append("")
@@ -322,6 +366,7 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     with open(os.path.join(RESULTS, "results.json"), "w") as f:
         json.dump({"environment": v, "runs": runs, "seconds": seconds,
                    "rounds": {f"{k[0]}@{k[1]}": x for k, x in rounds.items()},
+                   "sqlite_rounds": {f"{k[0]}@{k[1]}": x for k, x in sq.items()},
                    "pool_bench_median_items_per_second": {f"{k[0]}@{k[1]}": x for k, x in pool.items()},
                    "compile_seconds": ctimes, "stripped_bytes": csizes,
                    "rows": [{"section": r[0], "measurement": r[1], "threads": r[2], "appinfra": r[3], "peer": r[4],
@@ -381,9 +426,22 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--only", choices=["sqlite"],
+                    help="measure only this part and print its rows (results.md is left as it is)")
     a = ap.parse_args()
     if a.runs < 3:
         ap.error("--runs must be at least 3")
+    if a.only == "sqlite":
+        sq, counts = sqlite_rounds(a.build, a.runs, a.seconds)
+        for sec, what, n, ours, peer, ratio, target, at_least in sqlite_rows(sq):
+            tgt = "—" if target is None else f"≥ {target:g}x"
+            print(f"| {what} | {n} | {fmt_rate(ours)} | {fmt_rate(peer)} | {ratio:.2f}x | {tgt} | "
+                  f"{verdict(ratio, target, at_least)} |")
+        for (name, n), vals in sq.items():
+            print(f"| {name}, prepared_cache_size {n} | 1 | {', '.join(fmt_rate(x) for x in vals)} |")
+        for n, c in counts.items():
+            print(f"cache hits/misses per round, prepared_cache_size {n}: {', '.join(f'{h}/{m}' for h, m in c)}")
+        return 0
     if not os.environ.get("DATABASE_URL"):
         ap.error("DATABASE_URL is not set (scripts/bench.sh sets it)")
     os.makedirs(RESULTS, exist_ok=True)
@@ -391,7 +449,8 @@ def main():
     pool = pool_bench(a.build)
     ctimes, csizes = compile_bench(COMPILE_RUNS)
     rounds = db_rounds(a.build, a.runs, a.seconds)
-    rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds)
+    sq, _ = sqlite_rounds(a.build, a.runs, a.seconds)
+    rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds, sq)
     log(f"done in {time.time() - t0:.0f} s: {os.path.relpath(os.path.join(RESULTS, 'results.md'), ROOT)}")
     for sec, what, n, ours, peer, ratio, target, at_least in rows:
         if target is not None:
