@@ -110,8 +110,10 @@ int main(int argc, char** argv) try {
   create(file);
 
   auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
-  db::Manager<sqlite::SQLite<>> manager(
-      logger, {{"bench", {{"url", "sqlite:///" + file}, {"pool_pre_ping", true}, {"prepared_cache_size", cache_size}}}});
+  db::Manager<sqlite::SQLite<>> manager(logger, {{"bench",
+                                                  {{"url", "sqlite:///" + file},
+                                                   {"pool_pre_ping", true},
+                                                   {"prepared_cache_size", cache_size}}}});
   manager.setup();
   auto& database = manager.db("bench");
   Ids ours_ids, raw_ids;  // the same sequence of ids on both sides

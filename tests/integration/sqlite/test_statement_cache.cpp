@@ -6,9 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 using namespace appinfra;
@@ -227,4 +230,31 @@ TEST_CASE("closing the database finalizes the kept statements and closes the fil
     CHECK_FALSE(holds_open(dir.path / "close.db"));
   }
   CHECK_FALSE(holds_open(dir.path / "close.db"));
+}
+
+TEST_CASE("get_pool_status() reads the cache counters while connections run statements", "[statement_cache]") {
+  TempDir dir;
+  Manager m(quiet(), {{"f", {{"url", dir.url("threads.db")}, {"create_db", true}, {"pool_size", 2}}}});
+  m.setup();
+  auto& d = m.db("f");
+  d.connect().execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 1)");
+  const auto before = d.get_pool_status();
+  constexpr int per_thread = 500;
+  std::atomic<int> running{2};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) d.connect().execute("SELECT v FROM t WHERE id = $1", 1);
+      --running;
+    });
+  std::uint64_t seen = 0;
+  while (running > 0) {
+    const auto now = since(before, d.get_pool_status());
+    CHECK(now.hits + now.misses >= seen);  // totals only grow
+    seen = now.hits + now.misses;
+  }
+  for (auto& t : threads) t.join();
+  const auto after = since(before, d.get_pool_status());
+  CHECK(after.hits + after.misses == 2 * per_thread);
+  CHECK(after.misses <= 2);  // once per connection at most
 }

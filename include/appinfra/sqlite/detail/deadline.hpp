@@ -95,8 +95,8 @@ inline db::QueryError deadline_error(std::string_view database, std::string_view
 /// interrupt (it rolls back the whole transaction when a write is interrupted)
 /// is left to the caller to see (sqlite3_get_autocommit()).
 template <class... Args>
-db::Result exec_until(Statements* kept, sqlite3* db, db::Deadline deadline, int busy_ms, const std::string& database,
-                      std::string_view sql, const Args&... args) {
+db::Result exec_until(Statements* kept, sqlite3* db, db::Deadline deadline, int busy_ms,
+                      const std::string& database, std::string_view sql, const Args&... args) {
   if (!deadline) return exec_kept(kept, db, database, sql, args...);
   if (deadline.passed())
     throw db::QueryError(

@@ -82,6 +82,7 @@ class Statements {
    public:
     explicit Running(Statements* s) noexcept : s_(s != nullptr && s->usable() ? s : nullptr) {
       if (s_ != nullptr) s_->running_ = true;
+      else if (s != nullptr && s->enabled() && s->counters_) s->counters_->miss();  // nested: prepared anew
     }
     Running(const Running&) = delete;
     Running& operator=(const Running&) = delete;
