@@ -17,6 +17,8 @@ packages=(
   prometheus libcpp-httplib-dev curl
   # Optional for users; here the YAML config loader's tests (db/config/yaml.hpp).
   libyaml-cpp-dev
+  # CLI11 2.1 (header-only): the command-line tool appinfra-db (tools/appinfra-db).
+  libcli11-dev
   postgresql postgresql-common
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.

@@ -17,7 +17,7 @@ bash scripts/install-deps.sh
 build=${APPINFRA_BUILD_DIR:-build}
 source scripts/meson-setup.sh
 # PostgreSQL and SQLite tests never skip: a missing backend library is an error here.
-meson_setup "$build" -Dpg=enabled -Dsqlite=enabled -Dspdlog=enabled -Dyaml=enabled
+meson_setup "$build" -Dpg=enabled -Dsqlite=enabled -Dspdlog=enabled -Dyaml=enabled -Dcli=enabled
 ninja -C "$build"
 
 sanitized=(tests/unit_tests tests/concurrency_tests)

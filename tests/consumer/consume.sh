@@ -54,10 +54,11 @@ quiet ninja -C "$work/provide/build"
 "$work/provide/build/consumer_provide" || fail "consumer through [provide] exited with $?"
 echo "subproject consumer through the wrap's [provide], no subproject() call: ok"
 
-# 2. Installed, through pkg-config.
+# 2. Installed, through pkg-config. Without the command-line tool (-Dcli): its
+# compile would double this build's time, and consumers need only the library's files.
 prefix=$work/prefix
 quiet meson setup --wrap-mode=nofallback "$work/inst-build" "$src" -Dtests=false -Dexamples=false -Dbenchmarks=false \
-  --prefix="$prefix"
+  -Dcli=disabled --prefix="$prefix"
 quiet meson install -C "$work/inst-build"
 test -f "$prefix/include/appinfra/db.hpp" || fail "headers not installed"
 names=(appinfra appinfra-core appinfra-sqlite)

@@ -103,8 +103,10 @@ TEST_CASE("a returned connection is reused, not reopened") {
   CHECK(h.connector().ctl->opened == 1);
 }
 
-TEST_CASE("the pool grows to pool_size + max_overflow and keeps pool_size idle") {
-  Pool pool(stub("grow"), opts(2, 2));
+TEST_CASE("the pool grows to pool_size + max_overflow; with overflow_idle_timeout 0 it keeps pool_size idle") {
+  auto o = opts(2, 2);
+  o.overflow_idle_timeout = std::chrono::duration<double>(0);
+  Pool pool(stub("grow"), o);
   {
     std::vector<Pool::Lease> held;
     for (int i = 0; i < 4; ++i) held.push_back(pool.acquire());
@@ -121,6 +123,58 @@ TEST_CASE("the pool grows to pool_size + max_overflow and keeps pool_size idle")
   CHECK(s.overflow == 0);
   CHECK(s.total_connections == 2);
   CHECK(pool.connector().ctl->closed == 2);  // the overflow ones
+}
+
+TEST_CASE("overflow connections stay open while in use and close after overflow_idle_timeout idle") {
+  ManualClock::reset();
+  auto o = opts(2, 2);
+  o.min_idle = 0;
+  o.overflow_idle_timeout = std::chrono::duration<double>(10.0);
+  Pool pool(stub("overflow-idle"), o);
+  {
+    std::vector<Pool::Lease> held;
+    for (int i = 0; i < 4; ++i) held.push_back(pool.acquire());
+  }
+  // Returned under a steady load over pool_size: kept, not closed and reopened.
+  CHECK(pool.status().checked_in == 4);
+  CHECK(pool.connector().ctl->closed == 0);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Pool::Lease> held;
+    for (int i = 0; i < 4; ++i) held.push_back(pool.acquire());
+    ManualClock::advance(1s);
+  }
+  CHECK(pool.connector().ctl->opened == 4);
+  CHECK(pool.connector().ctl->closed == 0);
+  // Idle less than the timeout: kept.
+  ManualClock::advance(9s);
+  { auto h = pool.acquire(); }
+  CHECK(pool.status().total_connections == 4);
+  // Idle past it: closed down to pool_size (not to min_idle: that is
+  // idle_timeout's floor), on the next return.
+  ManualClock::advance(11s);
+  { auto h = pool.acquire(); }
+  CHECK(pool.status().total_connections == 2);
+  CHECK(pool.status().overflow == 0);
+  CHECK(pool.connector().ctl->closed == 2);
+}
+
+TEST_CASE("overflow_idle_timeout negative leaves overflow connections to idle_timeout") {
+  ManualClock::reset();
+  auto o = opts(1, 2);
+  o.min_idle = 1;
+  o.overflow_idle_timeout = std::chrono::duration<double>(-1.0);
+  o.idle_timeout = std::chrono::duration<double>(100.0);
+  Pool pool(stub("overflow-never"), o);
+  {
+    std::vector<Pool::Lease> held;
+    for (int i = 0; i < 3; ++i) held.push_back(pool.acquire());
+  }
+  ManualClock::advance(50s);
+  { auto h = pool.acquire(); }
+  CHECK(pool.status().total_connections == 3);
+  ManualClock::advance(101s);
+  { auto h = pool.acquire(); }
+  CHECK(pool.status().total_connections == 1);
 }
 
 TEST_CASE("overflow is never negative") {

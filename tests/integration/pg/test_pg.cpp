@@ -147,7 +147,8 @@ TEST_CASE("health_check() times a real SELECT 1") {
 }
 
 TEST_CASE("the pool keeps pool_size connections, overflows under load and times out with a clear error") {
-  PG db(quiet(), cfg("small", {{"pool_size", 1}, {"max_overflow", 1}, {"pool_timeout", 0.2}}));
+  PG db(quiet(),
+        cfg("small", {{"pool_size", 1}, {"max_overflow", 1}, {"pool_timeout", 0.2}, {"overflow_idle_timeout", 0}}));
   auto a = db.connect();
   auto b = db.connect();
   auto st = db.get_pool_status();

@@ -51,12 +51,14 @@ TEST_CASE("hold warnings and late returns name the connection and where it was a
   CHECK_THAT(db::detail::where_text(here), Contains("test_diagnostics.cpp:") && Contains(" in "));
 }
 
-TEST_CASE("housekeeping runs every quarter of the shorter period, at most every second", "[pool][housekeeping]") {
-  CHECK(db::detail::housekeeping_period(600, 60) == Approx(1.0));
-  CHECK(db::detail::housekeeping_period(2, 60) == Approx(0.5));
-  CHECK(db::detail::housekeeping_period(600, 0.4) == Approx(0.1));
-  CHECK(db::detail::housekeeping_period(-1, -1) == Approx(1.0));
-  CHECK(db::detail::housekeeping_period(-1, 2) == Approx(0.5));
+TEST_CASE("housekeeping runs every quarter of the shortest period, at most every second", "[pool][housekeeping]") {
+  CHECK(db::detail::housekeeping_period({600, 60}) == Approx(1.0));
+  CHECK(db::detail::housekeeping_period({2, 60}) == Approx(0.5));
+  CHECK(db::detail::housekeeping_period({600, 0.4}) == Approx(0.1));
+  CHECK(db::detail::housekeeping_period({-1, -1}) == Approx(1.0));
+  CHECK(db::detail::housekeeping_period({-1, 2}) == Approx(0.5));
+  CHECK(db::detail::housekeeping_period({600, 60, 0.8}) == Approx(0.2));
+  CHECK(db::detail::housekeeping_period({600, 60, -1}) == Approx(1.0));
 }
 
 TEST_CASE("a holder is overdue past the limit, unless just taken and not yet stamped", "[pool][housekeeping]") {

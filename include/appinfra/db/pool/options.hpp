@@ -41,6 +41,11 @@ struct PoolOptions {
   bool lazy_min_idle = false;
   /// Idle connections beyond min_idle are closed after this long; negative: never.
   Seconds idle_timeout{600.0};
+  /// Idle connections beyond pool_size (those a burst opened past it) are closed
+  /// after this long, so that a steady load over pool_size keeps its overflow open
+  /// instead of closing and reopening it on every return; 0: closed when returned
+  /// while pool_size are idle (SQLAlchemy's rule); negative: only idle_timeout.
+  Seconds overflow_idle_timeout{10.0};
   /// A connection held longer than this is reported (a warning naming where it was
   /// acquired), and again when it is returned; negative: never.
   Seconds hold_warning{60.0};

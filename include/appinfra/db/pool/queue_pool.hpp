@@ -40,9 +40,9 @@ namespace appinfra::db {
 /// ago, and a `ping()` round trip only when it idled longer than
 /// `pre_ping_window`. A returned connection is `reset()` by the connector (a
 /// round trip only when it is dirty). Connections older than `recycle` (minus
-/// jitter) are replaced at checkout; idle ones beyond `min_idle` close after
-/// `idle_timeout`; holders past `hold_warning` are logged with where they
-/// acquired.
+/// jitter) are replaced at checkout; idle ones beyond `pool_size` close after
+/// `overflow_idle_timeout`, beyond `min_idle` after `idle_timeout`; holders
+/// past `hold_warning` are logged with where they acquired.
 ///
 /// Template parameters: the Connector, the bookkeeping Clock (tests use a
 /// manual one) and the statistics policy (PoolStats or NoStats).
@@ -351,8 +351,7 @@ class QueuePool {
     bool broken = e.broken.load(std::memory_order_relaxed);
     if (!broken && !core.connector.reset(*e.conn)) broken = true;
     if (broken) core.stats.invalidated();
-    if (broken || core.closed.load(std::memory_order_seq_cst) ||
-        (core.slots.open() > core.options.pool_size && core.slots.count(idle) >= core.options.pool_size))
+    if (broken || core.closed.load(std::memory_order_seq_cst) || core.close_on_return())
       return core.discard(e);
     e.returned_at.store(now, std::memory_order_relaxed);
     core.housekeeping(now);

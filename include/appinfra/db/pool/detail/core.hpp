@@ -183,6 +183,16 @@ struct PoolCore {
     e.state.store(idle, std::memory_order_release);
   }
 
+  // Whether a connection being returned is closed rather than kept: always
+  // when the pool keeps none (NullPool), and with overflow_idle_timeout 0 when
+  // it is an overflow one and pool_size are idle already (SQLAlchemy's rule).
+  // Otherwise overflow connections retire in housekeeping, after idling.
+  bool close_on_return() const noexcept {
+    if (options.pool_size == 0) return true;
+    return options.overflow_idle_timeout.count() == 0 && slots.open() > options.pool_size &&
+           slots.count(idle) >= options.pool_size;
+  }
+
   // Closes idle connections left in a closed pool (mutex not held).
   void close_idle() noexcept {
     for (std::size_t i = 0; i < slots.capacity; ++i) {

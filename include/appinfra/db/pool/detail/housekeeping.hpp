@@ -1,7 +1,8 @@
 #pragma once
-// Housekeeping: closing connections idle past idle_timeout (beyond min_idle)
-// and warning about connections held past hold_warning. Runs on a return, at
-// most every quarter of the shorter period.
+// Housekeeping: closing connections idle past overflow_idle_timeout (beyond
+// pool_size) or idle_timeout (beyond min_idle), and warning about connections
+// held past hold_warning. Runs on a return, at most every quarter of the
+// shortest period.
 
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/pool/detail/diagnostics.hpp>
@@ -9,15 +10,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <initializer_list>
 
 namespace appinfra::db::detail {
 
-/// How often housekeeping runs, in seconds: a quarter of the shorter of
-/// idle_timeout and hold_warning (negative: off), at most every second.
-inline double housekeeping_period(double idle_timeout_s, double hold_warning_s) noexcept {
+/// How often housekeeping runs, in seconds: a quarter of the shortest of the
+/// periods given (negative: off), at most every second.
+inline double housekeeping_period(std::initializer_list<double> periods_s) noexcept {
   double period = 1.0;
-  if (idle_timeout_s >= 0) period = std::min(period, idle_timeout_s / 4);
-  if (hold_warning_s >= 0) period = std::min(period, hold_warning_s / 4);
+  for (const double p : periods_s)
+    if (p >= 0) period = std::min(period, p / 4);
   return period;
 }
 
@@ -38,7 +40,9 @@ template <class Core, class Rep>
   if (now < due) return;
   const PoolOptions& o = core.options;
   const double idle_s = o.idle_timeout.count(), hold_s = o.hold_warning.count();
-  const double period = housekeeping_period(idle_s, hold_s);
+  // overflow_idle_timeout 0 closes on return (see close_on_return): nothing to do here.
+  const double overflow_s = o.max_overflow > 0 && o.overflow_idle_timeout.count() > 0 ? o.overflow_idle_timeout.count() : -1;
+  const double period = housekeeping_period({idle_s, hold_s, overflow_s});
   if (!core.next_housekeeping.compare_exchange_strong(
           due, now + std::max<Rep>(1, T::of(std::chrono::duration<double>(period)))))
     return;  // another thread does it
@@ -56,13 +60,20 @@ template <class Core, class Rep>
                                                            e.where.load(std::memory_order_relaxed)));
     }
   }
-  if (idle_s >= 0) {
-    const Rep limit = T::of(o.idle_timeout);
+  if (idle_s >= 0 || overflow_s >= 0) {
+    // A connection idle past a limit is closed while more than that limit's floor
+    // are open: pool_size for overflow_idle_timeout, min_idle for idle_timeout.
+    const auto limit_of = [](double s) { return s >= 0 ? T::of(std::chrono::duration<double>(s)) : Rep(-1); };
+    const Rep idle_limit = limit_of(idle_s), overflow_limit = limit_of(overflow_s);
+    const auto due = [&](Rep idle_for) {
+      const std::size_t open = slots.open();
+      return (idle_limit >= 0 && idle_for >= idle_limit && open > o.min_idle) ||
+             (overflow_limit >= 0 && idle_for >= overflow_limit && open > o.pool_size);
+    };
     for (std::size_t i = 0; i < slots.capacity; ++i) {
       auto& e = slots[i];
       if (e.state.load(std::memory_order_relaxed) != idle) continue;
-      if (now - e.returned_at.load(std::memory_order_relaxed) < limit) continue;
-      if (slots.open() <= o.min_idle) break;
+      if (!due(now - e.returned_at.load(std::memory_order_relaxed))) continue;
       std::uint8_t expected = idle;
       if (!e.state.compare_exchange_strong(expected, reserved, std::memory_order_acquire)) continue;
       core.stats.recycled();
