@@ -4,8 +4,9 @@
 # with pg_virtualenv and measures appinfra beside its peers in the same run:
 # pooled SELECT 1 (raw libpqxx, pgbench simple/prepared, a new connection per
 # query, SQLAlchemy's QueuePool), pool acquire/release (SOCI), a pipelined batch
-# (pgbench), connections opened under a steady load above pool_size (pool churn) and
-# the quickstart's compile time and size (a libpqxx hello world).
+# (pgbench), connections opened under a steady load above pool_size (pool churn), a
+# SQLite point query (raw sqlite3) and the quickstart's compile time and size (a
+# libpqxx hello world).
 # Writes benchmarks/results/results.md, results.svg and results.json.
 #
 #   bash scripts/bench.sh [--runs N] [--seconds S]     (defaults: 7 rounds of 3 s)
@@ -16,8 +17,9 @@ bash scripts/install-deps.sh --bench
 
 build=${APPINFRA_BENCH_BUILD_DIR:-build-bench}
 source scripts/meson-setup.sh
-meson_setup "$build" -Dbuildtype=release -Dpg=enabled
-ninja -C "$build" benchmarks/pool_bench benchmarks/suite/pg_select1 benchmarks/suite/pg_churn
+meson_setup "$build" -Dbuildtype=release -Dpg=enabled -Dsqlite=enabled
+ninja -C "$build" benchmarks/pool_bench benchmarks/suite/pg_select1 benchmarks/suite/pg_churn \
+  benchmarks/suite/sqlite_point
 
 # pg_virtualenv creates a cluster, exports PGHOST, PGPORT, PGUSER, PGPASSWORD and
 # PGDATABASE, runs the command and drops the cluster (-t: also as root).

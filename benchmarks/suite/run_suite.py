@@ -139,6 +139,51 @@ def db_rounds(build, runs, seconds):
     return rounds
 
 
+SQLITE_SIZES = (100, 0)  # prepared_cache_size: the default, and off
+
+
+def sqlite_rounds(build, runs, seconds):
+    """The SQLite point query on a 100,000-row table in a temporary file, one thread
+    pinned to one CPU: per round and prepared_cache_size, one run of sqlite_point, in
+    which appinfra and raw sqlite3 take turns in 50 ms slices. Returns
+    {("sqlite_appinfra" | "sqlite_raw", size): [queries/s per round]} and the cache
+    counters {size: [(hits, misses) per round]}."""
+    exe = os.path.join(build, "benchmarks", "suite", "sqlite_point")
+    tmp = tempfile.mkdtemp()
+    file = os.path.join(tmp, "point.db")
+    pin = ["taskset", "-c", str(sorted(os.sched_getaffinity(0))[0])] if shutil.which("taskset") else []
+    rounds = {(side, size): [] for size in SQLITE_SIZES for side in ("sqlite_appinfra", "sqlite_raw")}
+    counts = {size: [] for size in SQLITE_SIZES}
+    try:
+        for r in range(runs):
+            log(f"sqlite round {r + 1}/{runs} ({len(SQLITE_SIZES)} measurements of 2 x {seconds} s)")
+            for size in SQLITE_SIZES:
+                out = json_line(run(pin + [exe, "both", str(seconds), file, str(size)]))
+                rounds[("sqlite_appinfra", size)].append(out["appinfra_per_second"])
+                rounds[("sqlite_raw", size)].append(out["raw_per_second"])
+                counts[size].append((out["cache_hits"], out["cache_misses"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rounds, counts
+
+
+def sqlite_run_name(name, size):
+    return f"{name}, prepared_cache_size {size}" if name == "sqlite_appinfra" else f"{name}, beside size {size}"
+
+
+def sqlite_rows(sq):
+    """The report's rows of the SQLite point query."""
+    sec = "6. SQLite point query, 100,000-row table, 1 thread (queries/s)"
+    rows = []
+    for size in SQLITE_SIZES:
+        ours, raw = sq[("sqlite_appinfra", size)], sq[("sqlite_raw", size)]
+        label = ("appinfra checkout + execute() + return vs raw sqlite3, one statement prepared once"
+                 if size == 100 else "(reference) the same with prepared_cache_size 0 vs raw sqlite3")
+        rows.append((sec, label, 1, statistics.median(ours), statistics.median(raw), median_ratio(ours, raw),
+                     0.9 if size == 100 else None, True))
+    return rows
+
+
 def pool_bench(build):
     log("pool acquire/release (pool_bench, 3 repetitions)")
     out = run([os.path.join(build, "benchmarks", "pool_bench"), "--benchmark_repetitions=3",
@@ -240,7 +285,7 @@ def versions():
     }
 
 
-def report(rounds, pool, ctimes, csizes, runs, seconds):
+def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
     rows = []  # (section, measurement, threads, ours, peer, ratio, target, at_least, unit)
 
     def med(k):
@@ -262,22 +307,6 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
         rows.append(("1. Pooled SELECT 1 (queries/s)",
                      "appinfra Manager, execute_prepared() vs pgbench -M prepared, same client count", n, med(p),
                      med(("pgbench_prepared", n)), median_ratio(rounds[p], rounds[("pgbench_prepared", n)]), 0.85, True))
-    w6 = "6. pgbench's standard workloads, scale 1 (queries or transactions/s)"
-    for n in THREADS:
-        a, b = ("appinfra_select_only", n), ("pgbench_prepared_select_only", n)
-        rows.append((w6, "select-only: execute(sql, aid), automatic preparation, vs pgbench -M prepared -S", n, med(a),
-                     med(b), median_ratio(rounds[a], rounds[b]), 0.95, True))
-    a, b = ("appinfra_select_only", 1), ("raw_select_only", 1)
-    rows.append((w6, "select-only: execute(sql, aid), automatic preparation, vs raw libpqxx exec_params (unprepared)",
-                 1, med(a), med(b), median_ratio(rounds[a], rounds[b]), 1.1, True))
-    a, b = ("appinfra_simple_update", 4), ("pgbench_prepared_simple_update", 4)
-    rows.append((w6, "simple-update transaction through session() vs pgbench -M prepared -N", 4, med(a), med(b),
-                 median_ratio(rounds[a], rounds[b]), 0.9, True))
-    base = ("appinfra_select_only_pool4", 4)
-    for n in CONTENDED_THREADS[1:]:
-        a = ("appinfra_select_only_pool4", n)
-        rows.append((w6, f"select-only over pool_size 4 (no overflow): {n} threads vs 4 threads", n, med(a), med(base),
-                     median_ratio(rounds[a], rounds[base]), 0.9, True))
     for n in (1, 2):
         for variant in ("appinfra_stats_off", "appinfra_stats_on", "appinfra_stats_on_pre_ping"):
             if (variant, n) in pool and ("soci_connection_pool", n) in pool:
@@ -294,12 +323,6 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     rows.append(("3. Pipelined batch of 100 SELECT 1 (statements/s vs pgbench TPS)",
                  "(reference) appinfra pooled pipeline vs raw libpqxx pipeline", 1, statistics.median(pipe),
                  statistics.median(raw_pipe), median_ratio(pipe, raw_pipe), None, True))
-    ours_churn, old_churn = rounds[("churn_default", CHURN_THREADS)], rounds[("churn_close_on_return", CHURN_THREADS)]
-    rows.append(("5. Connections opened per 100,000 queries after warm-up, pool_size 4 + max_overflow 2, "
-                 "200 µs between queries",
-                 "overflow_idle_timeout 10 s (default) vs 0 (SQLAlchemy's rule: closed on return while pool_size are "
-                 "idle)", CHURN_THREADS, statistics.median(ours_churn), statistics.median(old_churn),
-                 statistics.median(ours_churn), 0.0, False))
     q, h = ctimes["quickstart"], ctimes["hello_libpqxx"]
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "compile + link time (s)", None, statistics.median(q), statistics.median(h), median_ratio(q, h), 2.0,
@@ -311,6 +334,29 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "stripped binary size (bytes)", None, csizes["quickstart"], csizes["hello_libpqxx"],
                  csizes["quickstart"] / csizes["hello_libpqxx"], None, False))
+    ours_churn, old_churn = rounds[("churn_default", CHURN_THREADS)], rounds[("churn_close_on_return", CHURN_THREADS)]
+    rows.append(("5. Connections opened per 100,000 queries after warm-up, pool_size 4 + max_overflow 2, "
+                 "200 µs between queries",
+                 "overflow_idle_timeout 10 s (default) vs 0 (SQLAlchemy's rule: closed on return while pool_size are "
+                 "idle)", CHURN_THREADS, statistics.median(ours_churn), statistics.median(old_churn),
+                 statistics.median(ours_churn), 0.0, False))
+    rows += sqlite_rows(sq)
+    w7 = "7. pgbench's standard workloads, scale 1 (queries or transactions/s)"
+    for n in THREADS:
+        a, b = ("appinfra_select_only", n), ("pgbench_prepared_select_only", n)
+        rows.append((w7, "select-only: execute(sql, aid), automatic preparation, vs pgbench -M prepared -S", n, med(a),
+                     med(b), median_ratio(rounds[a], rounds[b]), 0.95, True))
+    a, b = ("appinfra_select_only", 1), ("raw_select_only", 1)
+    rows.append((w7, "select-only: execute(sql, aid), automatic preparation, vs raw libpqxx exec_params (unprepared)",
+                 1, med(a), med(b), median_ratio(rounds[a], rounds[b]), 1.1, True))
+    a, b = ("appinfra_simple_update", 4), ("pgbench_prepared_simple_update", 4)
+    rows.append((w7, "simple-update transaction through session() vs pgbench -M prepared -N", 4, med(a), med(b),
+                 median_ratio(rounds[a], rounds[b]), 0.9, True))
+    base = ("appinfra_select_only_pool4", 4)
+    for n in CONTENDED_THREADS[1:]:
+        a = ("appinfra_select_only_pool4", n)
+        rows.append((w7, f"select-only over pool_size 4 (no overflow): {n} threads vs 4 threads", n, med(a), med(base),
+                     median_ratio(rounds[a], rounds[base]), 0.9, True))
 
     v = versions()
     lines = [
@@ -331,6 +377,9 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
         "- with 1 client thread, the client is pinned to one CPU and the server to another",
         "  (taskset), since a lone client/backend ping-pong left to the scheduler varies by up",
         "  to 4x between runs; with more threads nothing is pinned",
+        "- SQLite (section 6): appinfra and raw sqlite3 take turns in 50 ms slices within one",
+        "  process per round, pinned to one CPU, on a 100,000-row table in a temporary file;",
+        "  appinfra's figures include its cache misses (one per connection)",
         "",
         "![results](results.svg)",
         "",
@@ -369,6 +418,8 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
               "|---|---:|---|"]
     for (name, n), vals in rounds.items():
         lines.append(f"| {name} | {n} | {', '.join(fmt_rate(x) for x in vals)} |")
+    for (name, n), vals in sq.items():
+        lines.append(f"| {sqlite_run_name(name, n)} | 1 | {', '.join(fmt_rate(x) for x in vals)} |")
     for name, vals in ctimes.items():
         lines.append(f"| compile {name} (s) | — | {', '.join(f'{x:.2f}' for x in vals)} |")
     lines.append("")
@@ -377,6 +428,7 @@ def report(rounds, pool, ctimes, csizes, runs, seconds):
     with open(os.path.join(RESULTS, "results.json"), "w") as f:
         json.dump({"environment": v, "runs": runs, "seconds": seconds,
                    "rounds": {f"{k[0]}@{k[1]}": x for k, x in rounds.items()},
+                   "sqlite_rounds": {f"{k[0]}@{k[1]}": x for k, x in sq.items()},
                    "pool_bench_median_items_per_second": {f"{k[0]}@{k[1]}": x for k, x in pool.items()},
                    "compile_seconds": ctimes, "stripped_bytes": csizes,
                    "rows": [{"section": r[0], "measurement": r[1], "threads": r[2], "appinfra": r[3], "peer": r[4],
@@ -436,9 +488,22 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--only", choices=["sqlite"],
+                    help="measure only this part and print its rows (results.md is left as it is)")
     a = ap.parse_args()
     if a.runs < 3:
         ap.error("--runs must be at least 3")
+    if a.only == "sqlite":
+        sq, counts = sqlite_rounds(a.build, a.runs, a.seconds)
+        for sec, what, n, ours, peer, ratio, target, at_least in sqlite_rows(sq):
+            tgt = "—" if target is None else f"≥ {target:g}x"
+            print(f"| {what} | {n} | {fmt_rate(ours)} | {fmt_rate(peer)} | {ratio:.2f}x | {tgt} | "
+                  f"{verdict(ratio, target, at_least)} |")
+        for (name, n), vals in sq.items():
+            print(f"| {sqlite_run_name(name, n)} | 1 | {', '.join(fmt_rate(x) for x in vals)} |")
+        for n, c in counts.items():
+            print(f"cache hits/misses per round, prepared_cache_size {n}: {', '.join(f'{h}/{m}' for h, m in c)}")
+        return 0
     if not os.environ.get("DATABASE_URL"):
         ap.error("DATABASE_URL is not set (scripts/bench.sh sets it)")
     os.makedirs(RESULTS, exist_ok=True)
@@ -449,7 +514,8 @@ def main():
     pool = pool_bench(a.build)
     ctimes, csizes = compile_bench(COMPILE_RUNS)
     rounds = db_rounds(a.build, a.runs, a.seconds)
-    rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds)
+    sq, _ = sqlite_rounds(a.build, a.runs, a.seconds)
+    rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds, sq)
     log(f"done in {time.time() - t0:.0f} s: {os.path.relpath(os.path.join(RESULTS, 'results.md'), ROOT)}")
     for sec, what, n, ours, peer, ratio, target, at_least in rows:
         if target is not None:

@@ -117,11 +117,33 @@ appinfra_pool_waiting{db="primary"} 0
 # TYPE appinfra_pool_connections_recycled_total counter
 # HELP appinfra_pool_connections_invalidated_total Connections closed as broken or failing their check.
 # TYPE appinfra_pool_connections_invalidated_total counter
+# HELP appinfra_statement_cache_hits_total Statements found prepared in a connection's cache.
+# TYPE appinfra_statement_cache_hits_total counter
+appinfra_statement_cache_hits_total{db="primary"} 0
+# HELP appinfra_statement_cache_misses_total Statements prepared anew (the cache on).
+# TYPE appinfra_statement_cache_misses_total counter
+appinfra_statement_cache_misses_total{db="primary"} 0
+# HELP appinfra_statement_cache_evictions_total Prepared statements dropped from a full cache (least recently used).
+# TYPE appinfra_statement_cache_evictions_total counter
+appinfra_statement_cache_evictions_total{db="primary"} 0
 # HELP appinfra_pool_acquire_wait_seconds Time to get a connection from the pool; a checkout that did not wait counts as 0.
 # TYPE appinfra_pool_acquire_wait_seconds histogram
 # HELP appinfra_pool_hold_seconds Time a caller kept a connection, sampled (one checkout in 64 by default).
 # TYPE appinfra_pool_hold_seconds histogram
 )");
+}
+
+TEST_CASE("statement cache counters are exported for every pool, with or without pool statistics") {
+  db::PoolStatus p;  // statistics off
+  p.statement_cache_hits_total = 9;
+  p.statement_cache_misses_total = 3;
+  p.statement_cache_evictions_total = 2;
+  const FixedSource src{{1, 1, 0, {"main"}, {}}, {up("main", p)}};
+  const std::string text = db::prometheus_text(src);
+  CHECK_THAT(text, Contains("appinfra_statement_cache_hits_total{db=\"main\"} 9\n"));
+  CHECK_THAT(text, Contains("appinfra_statement_cache_misses_total{db=\"main\"} 3\n"));
+  CHECK_THAT(text, Contains("appinfra_statement_cache_evictions_total{db=\"main\"} 2\n"));
+  CHECK_THAT(text, !Contains("appinfra_pool_acquired_total{"));
 }
 
 TEST_CASE("label values escape backslash, double quote and newline") {
@@ -222,10 +244,15 @@ TEST_CASE("the JSON has the same figures, names escaped") {
   p.acquired_total = 7;
   p.acquire_wait.count = 7;
   p.acquire_wait.le.fill(7);
+  p.statement_cache_hits_total = 5;
+  p.statement_cache_misses_total = 2;
+  p.statement_cache_evictions_total = 1;
   const FixedSource src{{2, 1, 1, {"main"}, {}}, {up("main", p), failed}};
   const std::string json = db::metrics_json(src);
   CHECK_THAT(json, Contains(R"({"configured":2,"set_up":1,"failed":1,"databases":[{"name":"main","state":"up")"));
   CHECK_THAT(json, Contains(R"("acquired_total":7,)"));
+  CHECK_THAT(json, Contains(R"("statement_cache_hits_total":5,"statement_cache_misses_total":2,)"
+                            R"("statement_cache_evictions_total":1,)"));
   CHECK_THAT(json, Contains(R"("cumulative":[7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7],"count":7,"sum_s":0})"));
   CHECK_THAT(json, Contains(R"({"name":"q\"\\\n\u0001","state":"failed","attempts":1,"setup_failure":"other","pool":null}]})"));
 }

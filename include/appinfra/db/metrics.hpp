@@ -163,6 +163,19 @@ void write_prometheus(std::string& out, const M& m) {
   counter("appinfra_pool_connections_invalidated_total", "Connections closed as broken or failing their check.",
           &PoolStatus::invalidated_total);
 
+  // Counted by the connections' statement caches whatever the statistics policy.
+  auto cache_counter = [&](std::string_view name, std::string_view help, std::uint64_t PoolStatus::*field) {
+    w.family(name, "counter", help);
+    pools([&](std::string_view n, const PoolStatus& p) { w.sample(name, n, p.*field); });
+  };
+  cache_counter("appinfra_statement_cache_hits_total", "Statements found prepared in a connection's cache.",
+                &PoolStatus::statement_cache_hits_total);
+  cache_counter("appinfra_statement_cache_misses_total", "Statements prepared anew (the cache on).",
+                &PoolStatus::statement_cache_misses_total);
+  cache_counter("appinfra_statement_cache_evictions_total",
+                "Prepared statements dropped from a full cache (least recently used).",
+                &PoolStatus::statement_cache_evictions_total);
+
   auto histogram = [&](std::string_view name, std::string_view help, DurationHistogram PoolStatus::*field) {
     w.family(name, "histogram", help);
     const std::string bucket = std::string(name) + "_bucket";
@@ -227,9 +240,11 @@ void write_json(std::string& out, const M& m) {
     const PoolStatus& p = d.pool;
     fmt::format_to(o,
                    "{{\"pool_size\":{},\"idle\":{},\"checked_out\":{},\"overflow\":{},\"total_connections\":{},"
-                   "\"waiting\":{},\"invalid\":{},\"statistics\":{}",
+                   "\"waiting\":{},\"invalid\":{},\"statistics\":{},\"statement_cache_hits_total\":{},"
+                   "\"statement_cache_misses_total\":{},\"statement_cache_evictions_total\":{}",
                    p.pool_size, p.checked_in, p.checked_out, p.overflow, p.total_connections, p.waiting, p.invalid,
-                   p.statistics);
+                   p.statistics, p.statement_cache_hits_total, p.statement_cache_misses_total,
+                   p.statement_cache_evictions_total);
     if (p.statistics) {
       fmt::format_to(o,
                      ",\"acquired_total\":{},\"timeouts_total\":{},\"created_total\":{},\"recycled_total\":{},"

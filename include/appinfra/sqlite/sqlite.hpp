@@ -47,7 +47,8 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
   using lease_type = typename Base::lease_type;
 
   // The one path of every statement on a pooled connection (Connection, Session,
-  // migrations): logged with its parameters, errors translated (QueryError,
+  // migrations): prepared once per connection and text (detail::Statements, up to
+  // prepared_cache_size), logged with its parameters, errors translated (QueryError,
   // UsageError), and what it changes on the connection recorded in it (the
   // authorizer marks the detail::SqliteConn dirty; see detail::changes_connection), so
   // that Connector::reset() undoes it when the connection is returned. With a
@@ -61,9 +62,9 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
         [&] {
           detail::SqliteConn& conn = lease.get();
           if (!deadline) [[likely]]
-            return detail::exec(conn.get(), connector.name(), sql, args...);
-          return detail::exec_until(conn.get(), deadline, conn.dirty() ? -1 : connector.busy_timeout_ms(),
-                                    connector.name(), sql, args...);
+            return detail::exec_kept(conn.statements(), conn.get(), connector.name(), sql, args...);
+          return detail::exec_until(conn.statements(), conn.get(), deadline,
+                                    conn.dirty() ? -1 : connector.busy_timeout_ms(), connector.name(), sql, args...);
         },
         args...);
   }

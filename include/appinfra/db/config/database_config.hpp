@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -30,7 +31,7 @@ namespace appinfra::db {
 
 /// The validated configuration of one database, with the seed's defaults (each
 /// field's default member initializer is its key's default). Value type; built by
-/// DatabaseConfig::from(). SQLite has no keys of its own today.
+/// DatabaseConfig::from().
 struct DatabaseConfig {
   using Seconds = std::chrono::duration<double>;
 

@@ -4,6 +4,8 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/db/detail/statement_cache.hpp>
+#include <appinfra/db/stats.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/sqlite/detail/defaults.hpp>
 #include <appinfra/sqlite/detail/exec.hpp>
@@ -15,6 +17,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -25,7 +29,8 @@
 namespace appinfra::sqlite::detail {
 
 /// Opens connections to one SQLite database and makes returned ones clean; holds
-/// its query log.
+/// its query log and the counters of its connections' statement caches (each
+/// connection keeps up to `prepared_cache_size` prepared statements: Statements).
 template <class L>
 class Connector {
  public:
@@ -34,7 +39,7 @@ class Connector {
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(c.name), target_(Target::from(c)), read_only_(read_only), create_(c.create_db),
         busy_timeout_ms_(static_cast<int>(std::min(c.pool.timeout.count() * 1000.0, 2e9))),
-        logger_(logger),
+        cache_size_(c.prepared_cache_size), cache_counters_(std::make_shared<Statements::Counters>()), logger_(logger),
         query_log_(logger, c.name, c.query_log_level(), c.query_log.params) {}
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -68,6 +73,7 @@ class Connector {
     // What reset() puts back; a file connection is reopened instead.
     if (target_.memory) conn.keep_defaults();
     conn.watch();
+    conn.cache_statements(cache_size_, cache_counters_);
     return conn;
   }
 
@@ -102,6 +108,9 @@ class Connector {
       }
     }
     if (sqlite3_get_autocommit(db) == 0 && !rollback(db)) return false;
+    // Statements prepared while native code may have replaced the authorizer could
+    // change the connection unseen when run again: prepared anew, they are seen.
+    if (Statements* kept = conn.statements()) kept->finalize_all();
     const bool restored = conn.defaults() != nullptr && restore(db, *conn.defaults());
     conn.watch();
     if (restored) return true;
@@ -113,6 +122,10 @@ class Connector {
 
   [[nodiscard]] const L& logger() const noexcept { return logger_; }
   [[nodiscard]] int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
+
+  /// Adds the statement cache counters of every connection it opened to `s`
+  /// (get_pool_status()). Thread-safe.
+  void add_to(db::PoolStatus& s) const noexcept { cache_counters_->add_to(s); }
 
   void round_trip(SqliteConn& conn) const { exec(conn.get(), name_, "SELECT 1"); }
 
@@ -177,6 +190,8 @@ class Connector {
   bool read_only_;
   bool create_;
   int busy_timeout_ms_;
+  std::size_t cache_size_;
+  std::shared_ptr<Statements::Counters> cache_counters_;  // shared with the connections, which may outlive it
   L logger_;
   db::detail::QueryLog<L> query_log_;
 };

@@ -87,7 +87,7 @@ inline db::QueryError deadline_error(std::string_view database, std::string_view
                         fmt::format("SQLITE_{}", interrupted));
 }
 
-/// exec() bounded by `deadline` (none: exec() itself); `busy_ms` as for
+/// exec_kept() bounded by `deadline` (none: exec_kept() itself); `busy_ms` as for
 /// DeadlineGuard. A deadline already passed
 /// sends nothing: QueryError, failure() query_canceled. A statement still running
 /// at it is interrupted, and a wait for a lock ends at it: the same error. The
@@ -95,16 +95,16 @@ inline db::QueryError deadline_error(std::string_view database, std::string_view
 /// interrupt (it rolls back the whole transaction when a write is interrupted)
 /// is left to the caller to see (sqlite3_get_autocommit()).
 template <class... Args>
-db::Result exec_until(sqlite3* db, db::Deadline deadline, int busy_ms, const std::string& database,
-                      std::string_view sql, const Args&... args) {
-  if (!deadline) return exec(db, database, sql, args...);
+db::Result exec_until(Statements* kept, sqlite3* db, db::Deadline deadline, int busy_ms,
+                      const std::string& database, std::string_view sql, const Args&... args) {
+  if (!deadline) return exec_kept(kept, db, database, sql, args...);
   if (deadline.passed())
     throw db::QueryError(
         fmt::format("database '{}': the deadline passed before the statement was sent to SQLite", database),
         fmt::format("SQLITE_{}", interrupted));
   DeadlineGuard guard(db, deadline, busy_ms);
   try {
-    return exec(db, database, sql, args...);
+    return exec_kept(kept, db, database, sql, args...);
   } catch (const db::QueryError& e) {
     // The code is read from the error: the connection's may have changed since
     // (the statement was finalized while the exception left exec()).

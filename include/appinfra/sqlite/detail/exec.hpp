@@ -4,6 +4,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/sqlite/detail/statements.hpp>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -59,25 +60,54 @@ int bind_one(sqlite3_stmt* st, int i, const T& v) {
   }
 }
 
-/// Runs `sql` on `db`. Without parameters, several statements separated by ';' may
-/// be given and the rows of the last one are returned. Parameters are numbered
-/// $1, $2, ... as in PostgreSQL (`?` works too). Throws QueryError for what SQLite
-/// refuses, UsageError for a parameter count that does not fit (nothing is run
-/// then, and the connection stays usable).
+/// The index of parameter $i (1-based) in `st`, or `i` when the statement has no
+/// $i (it numbers its parameters with `?`). No allocation: this runs per parameter
+/// of every statement.
+inline int parameter_index(sqlite3_stmt* st, int i) noexcept {
+  char name[16] = {'$'};
+  char digits[12];
+  int n = 0;
+  for (int v = i; v > 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  for (int k = 0; k < n; ++k) name[1 + k] = digits[n - 1 - k];
+  name[1 + n] = '\0';
+  const int at = sqlite3_bind_parameter_index(st, name);
+  return at > 0 ? at : i;
+}
+
+/// Runs `sql` on `db`, with the statements `kept` keeps (null: none, each
+/// statement prepared and finalized here). Without parameters, several statements
+/// separated by ';' may be given and the rows of the last one are returned (such
+/// a text is never kept). Parameters are numbered $1, $2, ... as in PostgreSQL
+/// (`?` works too). Throws QueryError for what SQLite refuses, UsageError for a
+/// parameter count that does not fit (nothing is run then, and the connection
+/// stays usable).
 template <class... Args>
-db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, const Args&... args) {
+db::Result exec_kept(Statements* kept, sqlite3* db, const std::string& database, std::string_view sql,
+                     const Args&... args) {
+  const Statements::Running running(kept);
+  Statements* const cache = running.cache();
   std::vector<std::string> columns;
   std::vector<std::optional<std::string>> cells;
   std::int64_t affected = 0;
   const char* tail = sql.data();
   const char* const end = sql.data() + sql.size();
   bool ran = false;
-  while (tail < end) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &tail);
-    if (rc != SQLITE_OK) throw query_error(db, rc, database, sql);
-    if (raw == nullptr) continue;  // white space or a comment
-    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+  Statements::Lease st;
+  if (cache != nullptr && cache->take(sql, st)) tail = end;  // a kept statement is the whole text
+  for (;;) {
+    if (st.get() == nullptr) {
+      if (tail >= end) break;
+      sqlite3_stmt* raw = nullptr;
+      if (cache != nullptr) cache->before_prepare();
+      const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &tail);
+      if (rc != SQLITE_OK) throw query_error(db, rc, database, sql);
+      if (raw == nullptr) continue;  // white space or a comment
+      st.own(raw);
+      if (cache != nullptr && !ran && std::string_view(tail, static_cast<std::size_t>(end - tail))
+                                              .find_first_not_of(" \t\n\r\f\v") == std::string_view::npos)
+        cache->keep(sql, st);
+    }
+    sqlite3_stmt* const raw = st.get();
     if constexpr (sizeof...(Args) == 0) {
       if (sqlite3_bind_parameter_count(raw) > 0)  // SQLite would bind NULL to each
         throw db::UsageError(fmt::format("database '{}': statement has {} parameters, none given: {}", database,
@@ -93,9 +123,7 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
       int i = 0;
       const auto bind = [&](const auto& a) {
         ++i;
-        const std::string name = "$" + std::to_string(i);
-        const int at = sqlite3_bind_parameter_index(raw, name.c_str());
-        const int brc = bind_one(raw, at > 0 ? at : i, a);
+        const int brc = bind_one(raw, parameter_index(raw, i), a);
         if (brc != SQLITE_OK) throw query_error(db, brc, database, sql);
       };
       (bind(args), ...);
@@ -104,9 +132,13 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
     const sqlite3_int64 changes_before = sqlite3_total_changes64(db);
     columns.clear();
     cells.clear();
+    // The columns are read after the first step: a kept statement that the step
+    // prepared again (the schema changed: ALTER TABLE, DROP and CREATE) may have
+    // other columns than before it.
+    int rc = sqlite3_step(raw);
     const int ncols = sqlite3_column_count(raw);
     for (int c = 0; c < ncols; ++c) columns.emplace_back(sqlite3_column_name(raw, c));
-    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(raw)) {
       for (int c = 0; c < ncols; ++c) {
         if (sqlite3_column_type(raw, c) == SQLITE_NULL) {
           cells.emplace_back();
@@ -120,8 +152,15 @@ db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, 
     // sqlite3_changes64() keeps the count of the last INSERT, UPDATE or DELETE
     // through other statements (DDL, say); the difference of the totals does not.
     affected = sqlite3_total_changes64(db) - changes_before;
+    st.own(nullptr);  // reset (kept) or finalized before the next statement
   }
   return db::Result(std::move(columns), std::move(cells), affected);
+}
+
+/// exec_kept() without kept statements: each is prepared and finalized here.
+template <class... Args>
+db::Result exec(sqlite3* db, const std::string& database, std::string_view sql, const Args&... args) {
+  return exec_kept(static_cast<Statements*>(nullptr), db, database, sql, args...);
 }
 
 /// The first column of the first row of `sql` (no parameters), or nullopt when

@@ -3,10 +3,12 @@
 // and what it was opened with.
 
 #include <appinfra/sqlite/detail/defaults.hpp>
+#include <appinfra/sqlite/detail/statements.hpp>
 #include <appinfra/sqlite/detail/tracking.hpp>
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -17,7 +19,8 @@ namespace appinfra::sqlite::detail {
 /// transaction (dirty: Connector::reset() then undoes it). SQLite's authorizer
 /// marks it dirty as each statement is prepared (see changes_connection()); native
 /// access marks it dirty unconditionally. The flag lives on the heap, where the
-/// authorizer can find it after the SqliteConn has moved.
+/// authorizer can find it after the SqliteConn has moved. It also holds the
+/// connection's prepared statements (Statements), finalized before it closes.
 class SqliteConn {
  public:
   SqliteConn() = default;
@@ -47,6 +50,18 @@ class SqliteConn {
     if (state_) state_->dirty = true;
   }
 
+  /// Keeps up to `capacity` prepared statements from now on (0: none), counting
+  /// into `counters`; those kept before are finalized.
+  void cache_statements(std::size_t capacity, std::shared_ptr<Statements::Counters> counters) {
+    if (state_ == nullptr) return;
+    state_->statements.reset();
+    state_->statements = std::make_unique<Statements>(capacity, std::move(counters));
+  }
+  /// The connection's statement cache; null when it keeps none.
+  [[nodiscard]] Statements* statements() const noexcept {
+    return state_ && state_->statements && state_->statements->enabled() ? state_->statements.get() : nullptr;
+  }
+
   /// Installs the authorizer that tracks state changes, and forgets earlier ones:
   /// called when the connection is opened and when a reset has undone them.
   void watch() noexcept {
@@ -69,16 +84,25 @@ class SqliteConn {
     sqlite3* db = nullptr;
     bool dirty = false;
     std::optional<Defaults> defaults;
+    std::unique_ptr<Statements> statements;  // finalized before db closes
   };
 
   static int authorize(void* state, int action, const char* arg1, const char* arg2, const char* database,
                        const char*) noexcept {
-    if (changes_connection(action, arg1, arg2, database)) static_cast<State*>(state)->dirty = true;
+    if (changes_connection(action, arg1, arg2, database)) {
+      auto* s = static_cast<State*>(state);
+      s->dirty = true;
+      if (s->statements) s->statements->note_change();
+    }
     return SQLITE_OK;
   }
 
   void close() noexcept {
-    if (state_ && state_->db != nullptr) sqlite3_close_v2(std::exchange(state_->db, nullptr));
+    if (state_ == nullptr) return;
+    // Before the connection: sqlite3_close_v2 leaves a connection with statements
+    // open as a zombie, never freed.
+    if (state_->statements) state_->statements->finalize_all();
+    if (state_->db != nullptr) sqlite3_close_v2(std::exchange(state_->db, nullptr));
   }
 
   std::unique_ptr<State> state_;
