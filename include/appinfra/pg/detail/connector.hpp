@@ -7,6 +7,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/pg/detail/conninfo.hpp>
 #include <appinfra/pg/detail/create_database.hpp>
+#include <appinfra/pg/detail/password_file.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
 #include <appinfra/pg/detail/prepared.hpp>
 #include <appinfra/pg/detail/server_message.hpp>
@@ -33,10 +34,11 @@ class Connector {
 
   /// Throws ConfigError (key 'url') for a url libpq would reject or misread
   /// (db::Url::problem(): an unencoded '@' or '/' in the password, a NUL, a bad
-  /// percent escape, an unknown parameter), without quoting it.
+  /// percent escape, an unknown parameter), without quoting it; and ConfigError (key
+  /// 'password_file', naming the path) for a password_file it cannot read.
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(checked(c)),
-        redact_(c.url),
+        redact_(c.pg.password_file.empty() ? db::detail::Redactor(c.url) : db::detail::Redactor(c.url).learning()),
         conninfo_(conninfo(c)),
         target_(c.url.redacted()),
         config_(c),
@@ -45,6 +47,11 @@ class Connector {
         reset_sql_(session_reset(c, read_only)),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level(), c.query_log.params, redact_) {
+    // A file missing at setup is a mistake in the configuration, not a passing failure.
+    if (!c.pg.password_file.empty())
+      if (const auto r = read_password_file(c.pg.password_file); !r.error.empty())
+        throw db::ConfigError(name_, "password_file", db::detail::shown(c.pg.password_file),
+                              password_file_error(name_, c.pg.password_file, r.error));
     if (c.create_db) ensure_database();
   }
 
@@ -56,19 +63,22 @@ class Connector {
   [[nodiscard]] const PreparedRegistry& prepared() const noexcept { return prepared_; }
 
   /// Creates the database when it is missing (see detail::ensure_database).
-  void ensure_database() const { detail::ensure_database(logger_, config_, redact_); }
+  void ensure_database() const { detail::ensure_database(logger_, config_, redact_, password()); }
 
   /// Registers a prepared statement for every connection of this database.
   void prepare(const std::string& name, const std::string& sql) { prepared_.add(name_, name, sql); }
 
   /// One connection attempt (the pool retries). Throws ConnectionError naming the
   /// database and the url without its password, with the server's SQLSTATE when it
-  /// gave one (57P03: starting up), or ReadOnlyServerError.
+  /// gave one (57P03: starting up), or ReadOnlyServerError. With a password_file,
+  /// the password is read from it now (ConnectionError naming the path when it
+  /// cannot be): a rotated secret takes effect at the next connection.
   [[nodiscard]] PgConn open() const {
     std::unique_ptr<pqxx::connection> c;
     bool server_read_only = false;
+    const std::string pw = password();
     try {
-      c = std::make_unique<pqxx::connection>(conninfo_);
+      c = std::make_unique<pqxx::connection>(pw.empty() ? conninfo_ : with_password(conninfo_, pw));
       no_reactivation(*c);
       // One round trip: the session's settings, and for a read-write database the
       // server's role.
@@ -154,6 +164,17 @@ class Connector {
                                         "{} (url '{}')",
                                         c.name, why, c.url.redacted()));
     return c.name;
+  }
+
+  // The password in the password_file now, learnt by the redactor before any use;
+  // empty without a password_file.
+  std::string password() const {
+    const std::string& path = config_.pg.password_file;
+    if (path.empty()) return {};
+    PasswordFileRead r = read_password_file(path);
+    if (!r.error.empty()) throw db::ConnectionError(password_file_error(name_, path, r.error), "08001");
+    redact_.learn(r.password);
+    return std::move(r.password);
   }
 
   std::string name_;
