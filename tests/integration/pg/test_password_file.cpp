@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -101,6 +102,11 @@ TEST_CASE("a rotated password_file takes effect at the next connection; existing
   outputs.push_back(refused);
   CHECK(refused.find("password authentication failed") != std::string::npos);
 
+  const auto errors = [&](db::Failure f) { return d.get_pool_status().errors_total[static_cast<std::size_t>(f)]; };
+  std::uint64_t refused_connects = 0;  // counted by kind: 28P01 (invalid_password) is a query failure, 08xxx lost
+  for (auto n : d.get_pool_status().errors_total) refused_connects += n;
+  CHECK(refused_connects >= 1);
+  const std::uint64_t queries_before = errors(db::Failure::query);
   write_file(file, std::string(second_pw) + "\r\n");
   {
     auto conn = d.connect();  // a new connection: the file is read again
@@ -110,6 +116,14 @@ TEST_CASE("a rotated password_file takes effect at the next connection; existing
     outputs.push_back(e);
     CHECK(e.find("22P02") != std::string::npos);
     CHECK(e.find("'***'") != std::string::npos);
+  }
+  {
+    std::string all;
+    for (std::size_t k = 0; k < db::failure_kinds; ++k)
+      all += std::string(db::to_string(static_cast<db::Failure>(k))) + "=" +
+             std::to_string(d.get_pool_status().errors_total[k]) + " ";
+    INFO("errors_total: " << all << "; before: " << queries_before);
+    CHECK(errors(db::Failure::query) == queries_before + 1);  // the 22P02
   }
   for (const auto& [name, h] : m.health_check()) {
     CHECK(h.status == db::HealthStatus::healthy);

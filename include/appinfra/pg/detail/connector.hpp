@@ -3,6 +3,7 @@
 // connections; holds what they share (the query log, the prepared statements).
 
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/failure_counter.hpp>
 #include <appinfra/db/detail/query_log.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/pg/detail/conninfo.hpp>
@@ -61,6 +62,9 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] ErrorContext errors() const noexcept { return {name_, redact_, read_only_}; }
   [[nodiscard]] const PreparedRegistry& prepared() const noexcept { return prepared_; }
+  /// Failures by kind, for get_pool_status(): open(), round_trip() and every
+  /// statement (run_statement) count theirs.
+  [[nodiscard]] const db::detail::FailureCounter& failures() const noexcept { return failures_; }
 
   /// Creates the database when it is missing (see detail::ensure_database).
   void ensure_database() const { detail::ensure_database(logger_, config_, redact_, password()); }
@@ -74,29 +78,7 @@ class Connector {
   /// the password is read from it now (ConnectionError naming the path when it
   /// cannot be): a rotated secret takes effect at the next connection.
   [[nodiscard]] PgConn open() const {
-    std::unique_ptr<pqxx::connection> c;
-    bool server_read_only = false;
-    const std::string pw = password();
-    try {
-      c = std::make_unique<pqxx::connection>(pw.empty() ? conninfo_ : with_password(conninfo_, pw));
-      no_reactivation(*c);
-      // One round trip: the session's settings, and for a read-write database the
-      // server's role.
-      pqxx::nontransaction t(*c);
-      const pqxx::result r = t.exec(setup_sql_);
-      server_read_only = !read_only_ && r[0][0].as<bool>();
-    } catch (const pqxx::failure& e) {
-      std::string state = sqlstate_of_goodbye(e.what());
-      throw db::ConnectionError(
-          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), redact_)),
-          state.empty() ? "08001" : state);
-    }
-    if (server_read_only)
-      throw db::ReadOnlyServerError(fmt::format("database '{}': the server at {} is read-only (in recovery, or "
-                                                "default_transaction_read_only is on); a read-write database needs the "
-                                                "primary",
-                                                name_, target_));
-    return PgConn(std::move(c));
+    return failures_.counting([&] { return open_once(); });
   }
 
   /// Without a round trip: is the socket still open, with nothing but benign
@@ -150,13 +132,41 @@ class Connector {
 
   /// One `SELECT 1`, throwing appinfra's errors.
   void round_trip(PgConn& conn) const {
-    translate(errors(), &conn, [] {}, [&] {
-      pqxx::nontransaction t(*conn.pq);
-      t.exec("SELECT 1");
+    failures_.counting([&] {
+      translate(errors(), &conn, [] {}, [&] {
+        pqxx::nontransaction t(*conn.pq);
+        t.exec("SELECT 1");
+      });
     });
   }
 
  private:
+  [[nodiscard]] PgConn open_once() const {
+    std::unique_ptr<pqxx::connection> c;
+    bool server_read_only = false;
+    const std::string pw = password();
+    try {
+      c = std::make_unique<pqxx::connection>(pw.empty() ? conninfo_ : with_password(conninfo_, pw));
+      no_reactivation(*c);
+      // One round trip: the session's settings, and for a read-write database the
+      // server's role.
+      pqxx::nontransaction t(*c);
+      const pqxx::result r = t.exec(setup_sql_);
+      server_read_only = !read_only_ && r[0][0].as<bool>();
+    } catch (const pqxx::failure& e) {
+      std::string state = sqlstate_of_goodbye(e.what());
+      throw db::ConnectionError(
+          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), redact_)),
+          state.empty() ? "08001" : state);
+    }
+    if (server_read_only)
+      throw db::ReadOnlyServerError(fmt::format("database '{}': the server at {} is read-only (in recovery, or "
+                                                "default_transaction_read_only is on); a read-write database needs the "
+                                                "primary",
+                                                name_, target_));
+    return PgConn(std::move(c));
+  }
+
   static const std::string& checked(const db::DatabaseConfig& c) {
     if (const std::string why = c.url.problem(); !why.empty())
       throw db::ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
@@ -188,6 +198,7 @@ class Connector {
   L logger_;
   PreparedRegistry prepared_;
   db::detail::QueryLog<L> query_log_;
+  db::detail::FailureCounter failures_;
 };
 
 }  // namespace appinfra::pg::detail

@@ -1,6 +1,7 @@
 #pragma once
 // SQLite internals: the connector, which opens and resets pooled connections.
 
+#include <appinfra/db/detail/failure_counter.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/query_log.hpp>
@@ -41,7 +42,16 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] const Target& target() const noexcept { return target_; }
 
+  /// One connection; a ConnectionError it throws is counted (failures()).
   [[nodiscard]] SqliteConn open() const {
+    return failures_.counting([&] { return open_once(); });
+  }
+
+  /// Failures by kind, for get_pool_status() (statements count theirs through it).
+  [[nodiscard]] const db::detail::FailureCounter& failures() const noexcept { return failures_; }
+
+ private:
+  [[nodiscard]] SqliteConn open_once() const {
     int flags = SQLITE_OPEN_NOMUTEX;  // a pooled connection is used by one thread at a time
     // An in-memory database is always created; read-only, query_only guards it.
     if (target_.memory) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -71,6 +81,7 @@ class Connector {
     return conn;
   }
 
+ public:
   /// An embedded database has no socket to lose.
   bool alive(SqliteConn& conn) const noexcept { return conn.get() != nullptr; }
 
@@ -114,7 +125,9 @@ class Connector {
   [[nodiscard]] const L& logger() const noexcept { return logger_; }
   [[nodiscard]] int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
 
-  void round_trip(SqliteConn& conn) const { exec(conn.get(), name_, "SELECT 1"); }
+  void round_trip(SqliteConn& conn) const {
+    failures_.counting([&] { exec(conn.get(), name_, "SELECT 1"); });
+  }
 
  private:
   // SQLite's reason ("unable to open database file") and what the file system
@@ -179,6 +192,7 @@ class Connector {
   int busy_timeout_ms_;
   L logger_;
   db::detail::QueryLog<L> query_log_;
+  db::detail::FailureCounter failures_;
 };
 
 }  // namespace appinfra::sqlite::detail
