@@ -19,7 +19,7 @@ namespace appinfra::db::detail {
 /// and as written, when it has at least `min_literal` characters (LiteralSecrets:
 /// the rule Url::redacted() applies too).
 /// Value type; const members may be called from several threads at once. A
-/// redactor made learning() also removes the secrets learnt() later (the passwords
+/// redactor made learning() also removes the secrets it learn()s later (the passwords
 /// a password_file gave), and so do its copies: they share what was learnt.
 class Redactor {
  public:
