@@ -1,5 +1,5 @@
 // Prints the metrics of a Manager with two SQLite databases, one healthy (with some
-// checkouts, so its histograms have counts) and one whose setup failed, in the
+// checkouts, so its histograms have counts, and a failed statement) and one whose setup failed, in the
 // format named by argv[1] ("prometheus" or "json"), for promtool and json.tool to
 // check (tests/meson.build).
 
@@ -28,6 +28,10 @@ int main(int argc, char** argv) try {
     auto c = d.connect();
     (void)c.execute("SELECT 1").scalar<int>();
     if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  try {
+    (void)d.connect().execute("SELEKT 1");  // a failed statement: appinfra_errors_total{kind="query"} 1
+  } catch (const db::QueryError&) {
   }
   auto held = d.connect();  // one checked out while the metrics are written
   const std::string out = format == "json" ? db::metrics_json(m) : db::prometheus_text(m);

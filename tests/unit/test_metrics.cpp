@@ -1,6 +1,7 @@
 #include "../support/stub_backend.hpp"
 
 #include <appinfra/db.hpp>
+#include <appinfra/db/detail/failure_counter.hpp>
 #include <appinfra/db/metrics.hpp>
 
 #include <catch2/catch.hpp>
@@ -49,9 +50,12 @@ std::string lines_starting(const std::string& text, std::string_view prefix) {
 TEST_CASE("the Prometheus text of a pool without statistics and a database being retried, exactly") {
   db::PoolStatus p;
   p.pool_size = 5;
+  p.max_connections = 15;
   p.checked_in = 2;
   p.checked_out = 1;
   p.total_connections = 3;
+  p.errors_total[static_cast<std::size_t>(db::Failure::query)] = 4;
+  p.errors_total[static_cast<std::size_t>(db::Failure::connection_lost)] = 1;
   db::DatabaseState retried;
   retried.name = "cache";
   retried.state = db::SetupState::retrying;
@@ -94,6 +98,9 @@ appinfra_database_setup_failure{db="cache",kind="connection_lost"} 1
 # HELP appinfra_pool_size Connections the pool keeps (pool_size).
 # TYPE appinfra_pool_size gauge
 appinfra_pool_size{db="primary"} 5
+# HELP appinfra_pool_max_connections The most connections the pool opens at once (pool_size + max_overflow).
+# TYPE appinfra_pool_max_connections gauge
+appinfra_pool_max_connections{db="primary"} 15
 # HELP appinfra_pool_connections Open connections, by state: idle in the pool or checked out.
 # TYPE appinfra_pool_connections gauge
 appinfra_pool_connections{db="primary",state="idle"} 2
@@ -126,6 +133,19 @@ appinfra_statement_cache_misses_total{db="primary"} 0
 # HELP appinfra_statement_cache_evictions_total Prepared statements dropped from a full cache (least recently used).
 # TYPE appinfra_statement_cache_evictions_total counter
 appinfra_statement_cache_evictions_total{db="primary"} 0
+# HELP appinfra_errors_total Failed statements, connects and health checks since setup, by failure kind (QueryError and ConnectionError failure()).
+# TYPE appinfra_errors_total counter
+appinfra_errors_total{db="primary",kind="query"} 4
+appinfra_errors_total{db="primary",kind="serialization"} 0
+appinfra_errors_total{db="primary",kind="deadlock"} 0
+appinfra_errors_total{db="primary",kind="read_only"} 0
+appinfra_errors_total{db="primary",kind="server_shutdown"} 0
+appinfra_errors_total{db="primary",kind="server_crashed"} 0
+appinfra_errors_total{db="primary",kind="server_starting"} 0
+appinfra_errors_total{db="primary",kind="connection_lost"} 1
+appinfra_errors_total{db="primary",kind="query_canceled"} 0
+appinfra_errors_total{db="primary",kind="busy"} 0
+appinfra_errors_total{db="primary",kind="in_doubt"} 0
 # HELP appinfra_pool_acquire_wait_seconds Time to get a connection from the pool; a checkout that did not wait counts as 0.
 # TYPE appinfra_pool_acquire_wait_seconds histogram
 # HELP appinfra_pool_hold_seconds Time a caller kept a connection, sampled (one checkout in 64 by default).
@@ -242,6 +262,9 @@ TEST_CASE("the JSON has the same figures, names escaped") {
   db::PoolStatus p;
   p.statistics = true;
   p.acquired_total = 7;
+  p.pool_size = 2;
+  p.max_connections = 3;
+  p.errors_total[static_cast<std::size_t>(db::Failure::deadlock)] = 2;
   p.acquire_wait.count = 7;
   p.acquire_wait.le.fill(7);
   p.statement_cache_hits_total = 5;
@@ -253,6 +276,10 @@ TEST_CASE("the JSON has the same figures, names escaped") {
   CHECK_THAT(json, Contains(R"("acquired_total":7,)"));
   CHECK_THAT(json, Contains(R"("statement_cache_hits_total":5,"statement_cache_misses_total":2,)"
                             R"("statement_cache_evictions_total":1,)"));
+  CHECK_THAT(json, Contains(R"({"pool_size":2,"max_connections":3,"idle":0,)"));
+  CHECK_THAT(json, Contains(R"("errors_total":{"query":0,"serialization":0,"deadlock":2,"read_only":0,)"
+                            R"("server_shutdown":0,"server_crashed":0,"server_starting":0,"connection_lost":0,)"
+                            R"("query_canceled":0,"busy":0,"in_doubt":0},"statistics":true,)"));
   CHECK_THAT(json, Contains(R"("cumulative":[7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7],"count":7,"sum_s":0})"));
   CHECK_THAT(json, Contains(R"({"name":"q\"\\\n\u0001","state":"failed","attempts":1,"setup_failure":"other","pool":null}]})"));
 }
@@ -269,4 +296,37 @@ TEST_CASE("a StaticManager's metrics list its declared databases, a missing one 
   CHECK_THAT(text, Contains("appinfra_pool_connections{db=\"primary\",state=\"idle\"} "));
   CHECK_THAT(text, !Contains("appinfra_pool_connections{db=\"replica\""));
   CHECK_THAT(db::metrics_json(s), Contains(R"({"name":"replica","state":"failed")"));
+}
+
+TEST_CASE("a FailureCounter counts each kind apart, through counting(), and adds to a pool status") {
+  db::detail::FailureCounter c;
+  CHECK_THROWS_AS(c.counting([]() -> int { throw db::QueryError("q", "40P01"); }), db::QueryError);
+  CHECK_THROWS_AS(c.counting([] { throw db::ConnectionError("c", "57P01"); }), db::ConnectionError);
+  CHECK_THROWS_AS(c.counting([] { throw db::ConnectionError("c"); }), db::ConnectionError);
+  CHECK_THROWS_AS(c.counting([] { throw db::UsageError("no kind: not counted"); }), db::UsageError);
+  CHECK(c.counting([] { return 7; }) == 7);
+  CHECK(c.count(db::Failure::deadlock) == 1);
+  CHECK(c.count(db::Failure::server_shutdown) == 1);
+  CHECK(c.count(db::Failure::connection_lost) == 1);
+  CHECK(c.count(db::Failure::query) == 0);
+  const db::detail::FailureCounter moved(std::move(c));  // a connector is moved into its pool
+  db::PoolStatus s;
+  moved.add_to(s);
+  CHECK(s.errors_total[static_cast<std::size_t>(db::Failure::deadlock)] == 1);
+  CHECK(s.errors_total[static_cast<std::size_t>(db::Failure::connection_lost)] == 1);
+  std::uint64_t total = 0;
+  for (auto n : s.errors_total) total += n;
+  CHECK(total == 3);
+}
+
+TEST_CASE("a queue pool reports pool_size + max_overflow as its maximum") {
+  using Manager = db::Manager<test::StubBackend<>>;
+  test::stub_control("max", true);
+  Manager m(log::Logger(log::Level::off),
+            {{"max", {{"url", "stub://ok/max"}, {"pool_size", 3}, {"max_overflow", 4}}}});
+  m.setup();
+  const auto states = m.get_database_states();
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].pool.max_connections == 7);
+  CHECK_THAT(db::prometheus_text(m), Contains("appinfra_pool_max_connections{db=\"max\"} 7\n"));
 }

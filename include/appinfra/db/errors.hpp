@@ -3,6 +3,7 @@
 // configuration errors, the key and the value; a password never appears in one.
 
 #include <stdexcept>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ enum class Failure {
   busy,                ///< SQLite's BUSY or LOCKED: another connection holds the lock; run the transaction again
   in_doubt,            ///< 08007, 40003: the connection was lost during COMMIT; it may or may not have committed
 };
+
+/// How many Failure kinds there are: Failure's values are 0 to failure_kinds - 1.
+inline constexpr std::size_t failure_kinds = static_cast<std::size_t>(Failure::in_doubt) + 1;
 
 constexpr std::string_view to_string(Failure f) noexcept {
   constexpr std::string_view names[] = {"query",           "serialization",  "deadlock",       "read_only",

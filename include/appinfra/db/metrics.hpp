@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -89,8 +90,9 @@ class PromWriter {
 
 /// Appends to `out` the Prometheus text exposition (format 0.0.4) of `m`'s
 /// statistics: setup counts and each database's setup state, setup attempts and
-/// last setup failure kind; for each set-up database its pool's connections by
-/// state, its counters, and the acquire-wait and hold-time histograms (cumulative
+/// last setup failure kind; for each set-up database its pool's size and maximum,
+/// its connections by state, its failures by kind (`appinfra_errors_total`, every
+/// kind, zeros too), its counters, and the acquire-wait and hold-time histograms (cumulative
 /// `_bucket`s at duration_bounds_s and +Inf, `_sum`, `_count`). Every sample is
 /// labelled `db` with the configured name (escaped); no url, no password.
 /// Counters and histograms appear only for pools with statistics (PoolStats).
@@ -137,6 +139,9 @@ void write_prometheus(std::string& out, const M& m) {
   };
   w.family("appinfra_pool_size", "gauge", "Connections the pool keeps (pool_size).");
   pools([&](std::string_view n, const PoolStatus& p) { w.sample("appinfra_pool_size", n, p.pool_size); });
+  w.family("appinfra_pool_max_connections", "gauge",
+           "The most connections the pool opens at once (pool_size + max_overflow).");
+  pools([&](std::string_view n, const PoolStatus& p) { w.sample("appinfra_pool_max_connections", n, p.max_connections); });
   w.family("appinfra_pool_connections", "gauge", "Open connections, by state: idle in the pool or checked out.");
   pools([&](std::string_view n, const PoolStatus& p) {
     w.sample("appinfra_pool_connections", n, "state", "idle", p.checked_in);
@@ -175,6 +180,13 @@ void write_prometheus(std::string& out, const M& m) {
   cache_counter("appinfra_statement_cache_evictions_total",
                 "Prepared statements dropped from a full cache (least recently used).",
                 &PoolStatus::statement_cache_evictions_total);
+  w.family("appinfra_errors_total", "counter",
+           "Failed statements, connects and health checks since setup, by failure kind (QueryError and "
+           "ConnectionError failure()).");
+  pools([&](std::string_view n, const PoolStatus& p) {
+    for (std::size_t k = 0; k < failure_kinds; ++k)
+      w.sample("appinfra_errors_total", n, "kind", to_string(static_cast<Failure>(k)), p.errors_total[k]);
+  });
 
   auto histogram = [&](std::string_view name, std::string_view help, DurationHistogram PoolStatus::*field) {
     w.family(name, "histogram", help);
@@ -205,7 +217,8 @@ template <MetricsSource M>
 
 /// Appends to `out` the same data as write_prometheus() as one JSON object:
 /// `{"configured":N,"set_up":N,"failed":N,"databases":[{"name":...,"state":"up",
-/// "attempts":1,"setup_failure":null,"pool":{...}|null}, ...]}`, databases in
+/// "attempts":1,"setup_failure":null,"pool":{...}|null}, ...]}`, a pool's failures
+/// as `"errors_total":{"query":N,...}` (every kind), databases in
 /// configuration order; histograms as `{"bounds_s":[...],"cumulative":[...],
 /// "count":N,"sum_s":x}`. Thread-safe as write_prometheus().
 template <MetricsSource M>
@@ -239,12 +252,15 @@ void write_json(std::string& out, const M& m) {
     }
     const PoolStatus& p = d.pool;
     fmt::format_to(o,
-                   "{{\"pool_size\":{},\"idle\":{},\"checked_out\":{},\"overflow\":{},\"total_connections\":{},"
-                   "\"waiting\":{},\"invalid\":{},\"statistics\":{},\"statement_cache_hits_total\":{},"
-                   "\"statement_cache_misses_total\":{},\"statement_cache_evictions_total\":{}",
-                   p.pool_size, p.checked_in, p.checked_out, p.overflow, p.total_connections, p.waiting, p.invalid,
-                   p.statistics, p.statement_cache_hits_total, p.statement_cache_misses_total,
+                   "{{\"pool_size\":{},\"max_connections\":{},\"idle\":{},\"checked_out\":{},\"overflow\":{},"
+                   "\"total_connections\":{},\"waiting\":{},\"invalid\":{},\"statement_cache_hits_total\":{},"
+                   "\"statement_cache_misses_total\":{},\"statement_cache_evictions_total\":{},\"errors_total\":{{",
+                   p.pool_size, p.max_connections, p.checked_in, p.checked_out, p.overflow, p.total_connections,
+                   p.waiting, p.invalid, p.statement_cache_hits_total, p.statement_cache_misses_total,
                    p.statement_cache_evictions_total);
+    for (std::size_t k = 0; k < failure_kinds; ++k)
+      fmt::format_to(o, "{}\"{}\":{}", k ? "," : "", to_string(static_cast<Failure>(k)), p.errors_total[k]);
+    fmt::format_to(o, "}},\"statistics\":{}", p.statistics);
     if (p.statistics) {
       fmt::format_to(o,
                      ",\"acquired_total\":{},\"timeouts_total\":{},\"created_total\":{},\"recycled_total\":{},"

@@ -41,6 +41,7 @@ struct DurationHistogram {
 /// counted once, so total_connections == checked_in + checked_out always holds.
 struct PoolStatus {
   std::size_t pool_size = 0;         ///< connections the pool keeps
+  std::size_t max_connections = 0;   ///< the most it opens at once: pool_size + max_overflow
   std::size_t checked_out = 0;       ///< held by callers now
   std::size_t checked_in = 0;        ///< idle in the pool now
   std::size_t overflow = 0;          ///< open connections beyond pool_size (never negative)
@@ -71,6 +72,13 @@ struct PoolStatus {
   std::uint64_t statement_cache_hits_total = 0;       ///< statements found prepared
   std::uint64_t statement_cache_misses_total = 0;     ///< statements prepared anew
   std::uint64_t statement_cache_evictions_total = 0;  ///< dropped to make room (LRU)
+
+  /// Failures of statements, connects and health checks on this database, by kind
+  /// (errors_total[static_cast<std::size_t>(Failure::...)]): each QueryError and
+  /// ConnectionError its connector raised since setup, counted once, whatever the
+  /// pool's statistics policy. A failed setup attempt's connector is gone with it
+  /// (see DatabaseState::setup_failure).
+  std::array<std::uint64_t, failure_kinds> errors_total{};
 };
 
 /// Where a database's setup stands.

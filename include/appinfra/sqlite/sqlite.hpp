@@ -53,6 +53,7 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
   // authorizer marks the detail::SqliteConn dirty; see detail::changes_connection), so
   // that Connector::reset() undoes it when the connection is returned. With a
   // deadline, bounded by it (detail::exec_until); without one, nothing more is done.
+  // A failure is counted by kind (the connector's failures()).
   // A clean connection has the configured busy timeout; a dirty one may not.
   template <class... Args>
   static db::Result run_statement(lease_type& lease, db::Deadline deadline, std::string_view sql, const Args&... args) {
@@ -60,11 +61,13 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
     return connector.query_log().run(
         sql,
         [&] {
-          detail::SqliteConn& conn = lease.get();
-          if (!deadline) [[likely]]
-            return detail::exec_kept(conn.statements(), conn.get(), connector.name(), sql, args...);
-          return detail::exec_until(conn.statements(), conn.get(), deadline,
-                                    conn.dirty() ? -1 : connector.busy_timeout_ms(), connector.name(), sql, args...);
+          return connector.failures().counting([&] {
+            detail::SqliteConn& conn = lease.get();
+            if (!deadline) [[likely]]
+              return detail::exec_kept(conn.statements(), conn.get(), connector.name(), sql, args...);
+            return detail::exec_until(conn.statements(), conn.get(), deadline,
+                                      conn.dirty() ? -1 : connector.busy_timeout_ms(), connector.name(), sql, args...);
+          });
         },
         args...);
   }

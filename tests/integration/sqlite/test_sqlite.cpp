@@ -4,6 +4,7 @@
 #include "../../support/laws/backend.hpp"
 
 #include <appinfra/db.hpp>
+#include <appinfra/db/metrics.hpp>
 #include <appinfra/sqlite.hpp>
 
 #include <catch2/catch.hpp>
@@ -772,4 +773,27 @@ TEST_CASE("SQLite keeps the laws of db::Interface") {
   };
   test::laws::backend_laws<sqlite::SQLite<>>(make);
   test::laws::backend_session_rolls_back_unless_committed<sqlite::SQLite<>>(make, "laws_t");
+}
+
+TEST_CASE("failed statements are counted by kind in the pool status, once each; a success is not") {
+  Manager m(log::Logger(log::Level::off), {{"errs", {{"url", "sqlite:///:memory:"}, {"pool_size", 1}}}});
+  m.setup();
+  auto& d = m.db("errs");
+  const auto kind = [&](db::Failure f) { return d.get_pool_status().errors_total[static_cast<std::size_t>(f)]; };
+  CHECK(kind(db::Failure::query) == 0);
+  auto c = d.connect();
+  (void)c.execute("SELECT 1");
+  CHECK_THROWS_AS(c.execute("SELEKT 1"), db::QueryError);
+  CHECK_THROWS_AS(c.execute("SELECT * FROM no_such_table"), db::QueryError);
+  CHECK(kind(db::Failure::query) == 2);
+  c.close();  // an in-memory database has one connection
+  {
+    auto s = d.session();
+    CHECK_THROWS_AS(s.execute("SELECT nope()"), db::QueryError);
+  }
+  CHECK(kind(db::Failure::query) == 3);
+  std::uint64_t total = 0;
+  for (auto n : d.get_pool_status().errors_total) total += n;
+  CHECK(total == 3);
+  CHECK_THAT(db::prometheus_text(m), Contains("appinfra_errors_total{db=\"errs\",kind=\"query\"} 3\n"));
 }

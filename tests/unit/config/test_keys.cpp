@@ -48,8 +48,8 @@ TEST_CASE("the known keys are listed in the order they always were") {
         "auto_reconnect, max_retries, retry_delay, query_lg_level, pool_reuse, pool_recycle_jitter, pre_ping_window, "
         "pre_ping_grace, min_idle, lazy_min_idle, idle_timeout, overflow_idle_timeout, "
         "hold_warning, statement_timeout, keepalives, "
-        "query_log_params, extensions, schema, setup_retry, setup_retry_max_interval, prepare_threshold, "
-        "prepared_cache_size");
+        "query_log_params, extensions, schema, password_file, setup_retry, setup_retry_max_interval, "
+        "prepare_threshold, prepared_cache_size");
   CHECK_THAT(rejected({{"url", "sqlite://"}, {"pool_sise", 1}}).what(), Contains("known keys: " + list));
 }
 

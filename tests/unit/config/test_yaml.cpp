@@ -193,3 +193,18 @@ TEST_CASE("config_from_environment() configures one database named primary from 
   }
   if (saved) ::setenv("DATABASE_URL", keep.c_str(), 1);
 }
+
+TEST_CASE("password_file from YAML: read like any key, its path shown in errors with the file's position") {
+  const db::Config c = db::config_from_yaml(
+      "dbs:\n  primary:\n    url: postgresql://app@db.internal/app\n    password_file: /run/secrets/db-password\n",
+      "etc/infra.yaml");
+  CHECK(db::DatabaseConfig::from("primary", *c.find("primary")).pg.password_file == "/run/secrets/db-password");
+  const db::Config both = db::config_from_yaml(
+      "dbs:\n  primary:\n    url: postgresql://app:hunter2hunter2@db.internal/app\n"
+      "    password_file: /run/secrets/db-password\n",
+      "etc/infra.yaml");
+  const std::string e = error_of([&] { (void)db::DatabaseConfig::from("primary", *both.find("primary")); });
+  CHECK_THAT(e, Contains("etc/infra.yaml:4:20: database 'primary': key 'password_file' ('/run/secrets/db-password')"));
+  CHECK_THAT(e, Contains("key 'url'"));
+  CHECK_THAT(e, !Contains("hunter2"));
+}

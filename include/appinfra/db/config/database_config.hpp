@@ -77,7 +77,16 @@ struct DatabaseConfig {
     std::apply([&](const auto&... k) { (read_key(c, r, options, k), ...); }, detail::keys);
     for (const auto& rule : detail::cross_rules)
       if (rule.relation == detail::CrossRule::not_both) check_not_both(c, options, rule);
+    check_password_file(c, options);
     return c;
+  }
+
+  /// True when the url itself gives libpq a password: in its user info, a
+  /// `password=` parameter or pair (an empty user-info password is none: libpq
+  /// does not read it).
+  [[nodiscard]] bool url_has_password() const noexcept {
+    const auto* parse = url.libpq();
+    return parse != nullptr ? parse->find("password") != nullptr : url.has_password();
   }
 
  private:
@@ -167,6 +176,19 @@ struct DatabaseConfig {
     throw ConfigError(c.name, std::string(rule.key), "true",
                       fmt::format("{}database '{}': key '{}' is true but '{}' is true too: {}",
                                   v ? detail::where(*v) : "", c.name, rule.key, rule.other, rule.why));
+  }
+
+  // Two passwords: which one is meant? The url's would never be re-read, so a
+  // rotated secret would silently stop working.
+  static void check_password_file(const DatabaseConfig& c, const Options& options) {
+    if (c.pg.password_file.empty() || !c.url_has_password()) return;
+    const Value* v = options.find("password_file");
+    throw ConfigError(c.name, "password_file", detail::shown(c.pg.password_file),
+                      fmt::format("{}database '{}': key 'password_file' ({}) is given but key 'url' ('{}') holds a "
+                                  "password too: give the password in one place (password_file is read for each new "
+                                  "connection; remove the password from the url)",
+                                  v ? detail::where(*v) : "", c.name, detail::shown(c.pg.password_file),
+                                  c.url.redacted()));
   }
 
   /// The number field of key `name` (booleans as 0 and 1).

@@ -284,6 +284,11 @@ inline constexpr std::tuple keys{
     Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql,
                 .backends = Backends::postgresql, .doc = "created before migrations"},
         [](auto& c) -> auto& { return c.pg.schema; }},
+    Key{KeySpec{.name = "password_file", .kind = Kind::text, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "a file holding the password (Docker and Kubernetes secrets), read for each new connection; one "
+                       "trailing newline is dropped; not with a password in `url`"},
+        [](auto& c) -> auto& { return c.pg.password_file; }},
     Key{KeySpec{.name = "setup_retry", .section = Section::setup,
                 .doc = "a database whose setup failed for a reason that may pass (`ConnectionError`, "
                        "`PoolTimeoutError`) is set up again in the background until it succeeds; false: it stays "

@@ -23,6 +23,9 @@ struct PgOptions {
   // Migrations: created before the migrations run.
   std::vector<std::string> extensions;  ///< CREATE EXTENSION IF NOT EXISTS each; names [a-z][a-z0-9_-]*
   std::string schema;                   ///< CREATE SCHEMA IF NOT EXISTS; name [a-z][a-z0-9_]*
+  /// A file holding the password, read for each new connection (a rotated secret
+  /// takes effect without a restart); empty: none. Never with a password in the url.
+  std::string password_file;
 };
 
 }  // namespace appinfra::db

@@ -107,10 +107,13 @@ class Value {
 
   /// The value as written, for error messages (texts are redacted, then quoted
   /// and shortened by detail::shown). The value of a key that names a secret is
-  /// shown as ***. `secrets` (the database's Redactor) also removes that database's
-  /// own passwords wherever else they are written (a password given to another key
+  /// shown as *** (not that of a key naming the file a secret is in: its path,
+  /// `password_file`). `secrets` (the database's Redactor) also removes that
+  /// database's own passwords wherever else they are written (a password given to another key
   /// by mistake, or by the same ${VAR}).
   [[nodiscard]] std::string display(std::string_view key, const detail::Redactor& secrets = {}) const {
+    // A key naming a file holds its path, not the secret in it (password_file).
+    if (key.ends_with("_file")) return display(secrets);
     for (std::string_view secret : {"pass", "secret", "token", "credential"})
       if (key.find(secret) != std::string_view::npos) return "***";
     return display(secrets);

@@ -128,10 +128,13 @@ class PooledBackend {
   }
 
   /// The pool's status, with the connector's own counters (its statement cache)
-  /// when it keeps any: a connector adds them with `add_to(PoolStatus&) const`.
+  /// when it keeps any: a connector adds them with `add_to(PoolStatus&) const`;
+  /// and its failures by kind when it counts them (`failures()`, a FailureCounter).
   [[nodiscard]] PoolStatus get_pool_status() const {
     PoolStatus s = pool_.status();
     if constexpr (requires(const pool_type& p) { p.connector().add_to(s); }) pool_.connector().add_to(s);
+    if constexpr (requires(const pool_type& p) { p.connector().failures().add_to(s); })
+      pool_.connector().failures().add_to(s);
     return s;
   }
 

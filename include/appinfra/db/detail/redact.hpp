@@ -5,6 +5,8 @@
 #include <appinfra/db/url.hpp>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,7 +18,9 @@ namespace appinfra::db::detail {
 /// password=... pairs (Url::redact), and every password of the url itself, decoded
 /// and as written, when it has at least `min_literal` characters (LiteralSecrets:
 /// the rule Url::redacted() applies too).
-/// Value type; immutable, so shared by threads.
+/// Value type; const members may be called from several threads at once. A
+/// redactor made learning() also removes the secrets it learn()s later (the passwords
+/// a password_file gave), and so do its copies: they share what was learnt.
 class Redactor {
  public:
   static constexpr std::size_t min_literal = LiteralSecrets::min_size;
@@ -32,6 +36,20 @@ class Redactor {
     return r;
   }
 
+  /// This redactor, able to learn secrets after it is made (learn()).
+  [[nodiscard]] Redactor learning() const {
+    Redactor r = *this;
+    if (!r.learnt_) r.learnt_ = std::make_shared<Learnt>();
+    return r;
+  }
+  /// Adds a secret known only now (a password read from a password_file), for this
+  /// redactor and every copy of it; ignored by one not made learning(). Thread-safe.
+  void learn(std::string secret) const {
+    if (!learnt_) return;
+    std::lock_guard lock(learnt_->mutex);
+    learnt_->secrets.add(std::move(secret));
+  }
+
   [[nodiscard]] std::string operator()(std::string_view text) const {
     std::string out(text);
     if (!url_text_.empty())
@@ -39,14 +57,25 @@ class Redactor {
         out.replace(p, url_text_.size(), url_redacted_);
     out = Url::redact(out);
     literals_.remove_from(out);
+    if (learnt_) {
+      std::lock_guard lock(learnt_->mutex);
+      learnt_->secrets.remove_from(out);
+    }
     return out;
   }
 
-  [[nodiscard]] bool empty() const noexcept { return url_text_.empty() && literals_.empty(); }
+  /// True when this redactor removes nothing but what Url::redact() does.
+  [[nodiscard]] bool empty() const noexcept { return url_text_.empty() && literals_.empty() && !learnt_; }
 
  private:
+  struct Learnt {
+    std::mutex mutex;
+    LiteralSecrets secrets;
+  };
+
   std::string url_text_, url_redacted_;
   LiteralSecrets literals_;
+  std::shared_ptr<Learnt> learnt_;  // null unless learning()
 };
 
 }  // namespace appinfra::db::detail

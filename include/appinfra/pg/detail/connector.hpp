@@ -3,11 +3,13 @@
 // connections; holds what they share (the query log, the prepared statements).
 
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/detail/failure_counter.hpp>
 #include <appinfra/db/detail/query_log.hpp>
 #include <appinfra/db/detail/statement_cache.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/pg/detail/conninfo.hpp>
 #include <appinfra/pg/detail/create_database.hpp>
+#include <appinfra/pg/detail/password_file.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
 #include <appinfra/pg/detail/prepared.hpp>
 #include <appinfra/pg/detail/server_message.hpp>
@@ -34,10 +36,11 @@ class Connector {
 
   /// Throws ConfigError (key 'url') for a url libpq would reject or misread
   /// (db::Url::problem(): an unencoded '@' or '/' in the password, a NUL, a bad
-  /// percent escape, an unknown parameter), without quoting it.
+  /// percent escape, an unknown parameter), without quoting it; and ConfigError (key
+  /// 'password_file', naming the path) for a password_file it cannot read.
   Connector(const L& logger, const db::DatabaseConfig& c, bool read_only)
       : name_(checked(c)),
-        redact_(c.url),
+        redact_(c.pg.password_file.empty() ? db::detail::Redactor(c.url) : db::detail::Redactor(c.url).learning()),
         conninfo_(conninfo(c)),
         target_(c.url.redacted()),
         config_(c),
@@ -46,6 +49,11 @@ class Connector {
         reset_sql_(session_reset(c, read_only)),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level(), c.query_log.params, redact_) {
+    // A file missing at setup is a mistake in the configuration, not a passing failure.
+    if (!c.pg.password_file.empty())
+      if (const auto r = read_password_file(c.pg.password_file); !r.error.empty())
+        throw db::ConfigError(name_, "password_file", db::detail::shown(c.pg.password_file),
+                              password_file_error(name_, c.pg.password_file, r.error));
     if (c.create_db) ensure_database();
   }
 
@@ -63,39 +71,23 @@ class Connector {
   }
   /// Adds them to get_pool_status().
   void add_to(db::PoolStatus& s) const noexcept { cache_counters_->add_to(s); }
+  /// Failures by kind, for get_pool_status(): open(), round_trip() and every
+  /// statement (run_statement) count theirs.
+  [[nodiscard]] const db::detail::FailureCounter& failures() const noexcept { return failures_; }
 
   /// Creates the database when it is missing (see detail::ensure_database).
-  void ensure_database() const { detail::ensure_database(logger_, config_, redact_); }
+  void ensure_database() const { detail::ensure_database(logger_, config_, redact_, password()); }
 
   /// Registers a prepared statement for every connection of this database.
   void prepare(const std::string& name, const std::string& sql) { prepared_.add(name_, name, sql); }
 
   /// One connection attempt (the pool retries). Throws ConnectionError naming the
   /// database and the url without its password, with the server's SQLSTATE when it
-  /// gave one (57P03: starting up), or ReadOnlyServerError.
+  /// gave one (57P03: starting up), or ReadOnlyServerError. With a password_file,
+  /// the password is read from it now (ConnectionError naming the path when it
+  /// cannot be): a rotated secret takes effect at the next connection.
   [[nodiscard]] PgConn open() const {
-    std::unique_ptr<pqxx::connection> c;
-    bool server_read_only = false;
-    try {
-      c = std::make_unique<pqxx::connection>(conninfo_);
-      no_reactivation(*c);
-      // One round trip: the session's settings, and for a read-write database the
-      // server's role.
-      pqxx::nontransaction t(*c);
-      const pqxx::result r = t.exec(setup_sql_);
-      server_read_only = !read_only_ && r[0][0].as<bool>();
-    } catch (const pqxx::failure& e) {
-      std::string state = sqlstate_of_goodbye(e.what());
-      throw db::ConnectionError(
-          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), redact_)),
-          state.empty() ? "08001" : state);
-    }
-    if (server_read_only)
-      throw db::ReadOnlyServerError(fmt::format("database '{}': the server at {} is read-only (in recovery, or "
-                                                "default_transaction_read_only is on); a read-write database needs the "
-                                                "primary",
-                                                name_, target_));
-    return PgConn(std::move(c), config_.prepared_cache_size);
+    return failures_.counting([&] { return open_once(); });
   }
 
   /// Without a round trip: is the socket still open, with nothing but benign
@@ -149,13 +141,41 @@ class Connector {
 
   /// One `SELECT 1`, throwing appinfra's errors.
   void round_trip(PgConn& conn) const {
-    translate(errors(), &conn, [] {}, [&] {
-      pqxx::nontransaction t(*conn.pq);
-      t.exec("SELECT 1");
+    failures_.counting([&] {
+      translate(errors(), &conn, [] {}, [&] {
+        pqxx::nontransaction t(*conn.pq);
+        t.exec("SELECT 1");
+      });
     });
   }
 
  private:
+  [[nodiscard]] PgConn open_once() const {
+    std::unique_ptr<pqxx::connection> c;
+    bool server_read_only = false;
+    const std::string pw = password();
+    try {
+      c = std::make_unique<pqxx::connection>(pw.empty() ? conninfo_ : with_password(conninfo_, pw));
+      no_reactivation(*c);
+      // One round trip: the session's settings, and for a read-write database the
+      // server's role.
+      pqxx::nontransaction t(*c);
+      const pqxx::result r = t.exec(setup_sql_);
+      server_read_only = !read_only_ && r[0][0].as<bool>();
+    } catch (const pqxx::failure& e) {
+      std::string state = sqlstate_of_goodbye(e.what());
+      throw db::ConnectionError(
+          fmt::format("database '{}': cannot connect to {}: {}", name_, target_, scrub(e.what(), redact_)),
+          state.empty() ? "08001" : state);
+    }
+    if (server_read_only)
+      throw db::ReadOnlyServerError(fmt::format("database '{}': the server at {} is read-only (in recovery, or "
+                                                "default_transaction_read_only is on); a read-write database needs the "
+                                                "primary",
+                                                name_, target_));
+    return PgConn(std::move(c), config_.prepared_cache_size);
+  }
+
   static const std::string& checked(const db::DatabaseConfig& c) {
     if (const std::string why = c.url.problem(); !why.empty())
       throw db::ConfigError(c.name, "url", "'" + c.url.redacted() + "'",
@@ -163,6 +183,17 @@ class Connector {
                                         "{} (url '{}')",
                                         c.name, why, c.url.redacted()));
     return c.name;
+  }
+
+  // The password in the password_file now, learnt by the redactor before any use;
+  // empty without a password_file.
+  std::string password() const {
+    const std::string& path = config_.pg.password_file;
+    if (path.empty()) return {};
+    PasswordFileRead r = read_password_file(path);
+    if (!r.error.empty()) throw db::ConnectionError(password_file_error(name_, path, r.error), "08001");
+    redact_.learn(r.password);
+    return std::move(r.password);
   }
 
   std::string name_;
@@ -179,6 +210,7 @@ class Connector {
   // On the heap: the connector moves into its pool, atomics do not move.
   std::unique_ptr<db::detail::StatementCacheCounters> cache_counters_ =
       std::make_unique<db::detail::StatementCacheCounters>();
+  db::detail::FailureCounter failures_;
 };
 
 }  // namespace appinfra::pg::detail

@@ -65,6 +65,14 @@ inline std::string conninfo(const db::DatabaseConfig& c, std::string_view dbname
   return text;
 }
 
+/// `conninfo` (from conninfo()) with the password read from a password_file, when
+/// there is one; a url with a password of its own takes no password_file
+/// (DatabaseConfig::from), so this is the only one libpq reads.
+inline std::string with_password(std::string conninfo, std::string_view password) {
+  if (password.empty()) return conninfo;
+  return conninfo + (conninfo.empty() ? "" : " ") + "password=" + conninfo_quote(password);
+}
+
 /// The settings every connection of the database is opened with, ';'-separated.
 inline std::string session_settings(const db::DatabaseConfig& c, bool read_only) {
   std::string sql;

@@ -14,6 +14,7 @@
 #include <pqxx/nontransaction>
 
 #include <string>
+#include <string_view>
 
 namespace appinfra::pg::detail {
 
@@ -31,8 +32,10 @@ inline void no_reactivation(pqxx::connection& c) {
 /// advisory lock serialises them, and a duplicate_database error from a racing
 /// creator counts as success. Throws ConfigError when the url names no database,
 /// ConnectionError otherwise; messages show the url redacted (`redact`).
+/// `password`: the one read from the database's password_file, if any.
 template <class L>
-void ensure_database(const L& logger, const db::DatabaseConfig& c, const db::detail::Redactor& redact) {
+void ensure_database(const L& logger, const db::DatabaseConfig& c, const db::detail::Redactor& redact,
+                     std::string_view password = {}) {
   const auto* parse = c.url.libpq();
   const auto* db_param = parse != nullptr ? parse->find("dbname") : nullptr;
   const std::string dbname = db_param != nullptr ? db_param->value : std::string();
@@ -41,7 +44,7 @@ void ensure_database(const L& logger, const db::DatabaseConfig& c, const db::det
                           fmt::format("database '{}': key 'create_db' is true but url '{}' names no database", c.name,
                                       c.url.redacted()));
   try {
-    pqxx::connection admin(conninfo(c, "postgres"));
+    pqxx::connection admin(with_password(conninfo(c, "postgres"), password));
     no_reactivation(admin);
     pqxx::nontransaction t(admin);
     t.exec("SELECT pg_advisory_lock(hashtext('appinfra.create_db'))");

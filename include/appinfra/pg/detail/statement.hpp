@@ -37,8 +37,8 @@ void track(Lease& lease, SessionEffect effect) noexcept {
 /// what the query log shows (nothing when empty), `args` the parameters it may
 /// show. With a deadline, a statement still running at it is cancelled
 /// (QueryError, query_canceled); one already past it is not sent. Every libpqxx
-/// exception becomes appinfra's, and a connection that must not be used again is
-/// invalidated.
+/// exception becomes appinfra's, a connection that must not be used again is
+/// invalidated, and the failure is counted by kind (the connector's failures()).
 template <class Lease, class Body, class... Args>
 decltype(auto) run_statement(Lease& lease, db::Deadline deadline, std::string_view log_text, SessionEffect effect,
                              Body&& body, const Args&... args) {
@@ -46,16 +46,18 @@ decltype(auto) run_statement(Lease& lease, db::Deadline deadline, std::string_vi
   const auto& connector = lease.connector();
   track(lease, effect);
   const auto guarded = [&]() -> decltype(auto) {
-    return translate(connector.errors(), &conn, [&] { lease.invalidate(); }, [&]() -> decltype(auto) {
-      std::optional<DeadlineGuard> watch;
-      if (deadline) {
-        if (deadline.passed())
-          throw db::QueryError(fmt::format("database '{}': the deadline passed before the statement was sent",
-                                           connector.name()),
-                               "57014");
-        if (PGconn* r = raw(*conn.pq)) watch.emplace(r, deadline.at);
-      }
-      return body(conn);
+    return connector.failures().counting([&]() -> decltype(auto) {
+      return translate(connector.errors(), &conn, [&] { lease.invalidate(); }, [&]() -> decltype(auto) {
+        std::optional<DeadlineGuard> watch;
+        if (deadline) {
+          if (deadline.passed())
+            throw db::QueryError(fmt::format("database '{}': the deadline passed before the statement was sent",
+                                             connector.name()),
+                                 "57014");
+          if (PGconn* r = raw(*conn.pq)) watch.emplace(r, deadline.at);
+        }
+        return body(conn);
+      });
     });
   };
   if (log_text.empty()) return guarded();

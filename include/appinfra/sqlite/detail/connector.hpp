@@ -1,6 +1,7 @@
 #pragma once
 // SQLite internals: the connector, which opens and resets pooled connections.
 
+#include <appinfra/db/detail/failure_counter.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/query_log.hpp>
@@ -46,7 +47,16 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] const Target& target() const noexcept { return target_; }
 
+  /// One connection; a ConnectionError it throws is counted (failures()).
   [[nodiscard]] SqliteConn open() const {
+    return failures_.counting([&] { return open_once(); });
+  }
+
+  /// Failures by kind, for get_pool_status() (statements count theirs through it).
+  [[nodiscard]] const db::detail::FailureCounter& failures() const noexcept { return failures_; }
+
+ private:
+  [[nodiscard]] SqliteConn open_once() const {
     int flags = SQLITE_OPEN_NOMUTEX;  // a pooled connection is used by one thread at a time
     // An in-memory database is always created; read-only, query_only guards it.
     if (target_.memory) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -77,6 +87,7 @@ class Connector {
     return conn;
   }
 
+ public:
   /// An embedded database has no socket to lose.
   bool alive(SqliteConn& conn) const noexcept { return conn.get() != nullptr; }
 
@@ -127,7 +138,9 @@ class Connector {
   /// (get_pool_status()). Thread-safe.
   void add_to(db::PoolStatus& s) const noexcept { cache_counters_->add_to(s); }
 
-  void round_trip(SqliteConn& conn) const { exec(conn.get(), name_, "SELECT 1"); }
+  void round_trip(SqliteConn& conn) const {
+    failures_.counting([&] { exec(conn.get(), name_, "SELECT 1"); });
+  }
 
  private:
   // SQLite's reason ("unable to open database file") and what the file system
@@ -194,6 +207,7 @@ class Connector {
   std::shared_ptr<Statements::Counters> cache_counters_;  // shared with the connections, which may outlive it
   L logger_;
   db::detail::QueryLog<L> query_log_;
+  db::detail::FailureCounter failures_;
 };
 
 }  // namespace appinfra::sqlite::detail

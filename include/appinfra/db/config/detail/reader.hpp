@@ -148,6 +148,10 @@ struct Reader {
   }
   void read(std::string& f, const KeySpec& k, const Value& v) const {
     f = text(k.name, v);
+    if (k.kind == Kind::text) {  // a path (password_file)
+      if (f.empty()) throw bad(k.name, v, "it is empty; expected a path");
+      return;
+    }
     if (!is_valid_name(k, f)) throw bad(k.name, v, "expected a name matching [a-z][a-z0-9_]*");
   }
   void read(std::vector<std::string>& f, const KeySpec& k, const Value& v) const { f = names(k, v); }

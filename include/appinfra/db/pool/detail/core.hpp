@@ -205,6 +205,7 @@ struct PoolCore {
   PoolStatus status() const {
     PoolStatus s;
     s.pool_size = options.pool_size;
+    s.max_connections = options.pool_size + options.max_overflow;
     for (std::size_t i = 0; i < slots.capacity; ++i) {
       const auto st = slots[i].state.load(std::memory_order_relaxed);
       if (st == idle)
