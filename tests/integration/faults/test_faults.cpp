@@ -242,7 +242,7 @@ struct Figures {
   std::map<std::string, std::string> example;  // one message per key
   std::map<db::Failure, int> failures;     // failure() of ConnectionError and QueryError
   int foreign = 0;
-  int errors_before_fault = 0;
+  int errors_before_fault = 0;            // calls that failed, and ended, before the fault began
   int errors_after_up = 0;                 // calls begun after the server was back that failed
   Clock::duration outage{};                // fault begun to server accepting again
   Clock::duration longest{};
@@ -292,7 +292,9 @@ void merge(Figures& f, const ThreadLog& log, const FaultTimes& t, bool from_load
     if (!f.example.count(e.key)) f.example[e.key] = e.what.substr(0, 300);
     if (e.foreign) ++f.foreign;
     if (e.failure) ++f.failures[*e.failure];
-    if (e.start < t.begun) ++f.errors_before_fault;
+    // Ended before the fault began: nothing can excuse it. (A call begun before the
+    // fault and still running when it struck fails because of it.)
+    if (e.end < t.begun) ++f.errors_before_fault;
     if (from_load && e.start >= t.up) ++f.errors_after_up;
   }
   const auto s = std::lower_bound(log.successes.begin(), log.successes.end(), t.up);

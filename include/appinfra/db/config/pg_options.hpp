@@ -1,11 +1,14 @@
 #pragma once
-// PostgreSQL's options, declared here without libpqxx so that the configuration
-// (the core) parses them without depending on the backend; pg/ re-exports them as
-// pg::Options.
+// PostgreSQL's options and their keys (detail::pg_keys), declared here without
+// libpqxx so that the configuration (the core) parses them without depending on the
+// backend; pg/ re-exports them as pg::Options.
+
+#include <appinfra/db/config/key.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -29,3 +32,36 @@ struct PgOptions {
 };
 
 }  // namespace appinfra::db
+
+namespace appinfra::db::detail {
+
+/// PostgreSQL's keys (PgOptions), in the order of the unknown-key message's list;
+/// each is rejected on a sqlite: url, except statement_timeout (accepted and unused
+/// on SQLite, as it always was).
+inline constexpr std::tuple pg_keys{
+    // Accepted (and unused) on SQLite, as it always was.
+    Key{KeySpec{.name = "statement_timeout", .kind = Kind::optional_duration, .section = Section::postgresql,
+                .min_inclusive = false, .doc = "set on every connection"},
+        [](auto& c) -> auto& { return c.pg.statement_timeout; }},
+    Key{KeySpec{.name = "keepalives", .section = Section::postgresql, .backends = Backends::postgresql,
+                .doc = "TCP keepalives, unless the url sets them"},
+        [](auto& c) -> auto& { return c.pg.keepalives; }},
+    Key{KeySpec{.name = "extensions", .kind = Kind::name_list, .section = Section::postgresql,
+                .backends = Backends::postgresql, .doc = "created before migrations"},
+        [](auto& c) -> auto& { return c.pg.extensions; }},
+    Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql,
+                .backends = Backends::postgresql, .doc = "created before migrations"},
+        [](auto& c) -> auto& { return c.pg.schema; }},
+    Key{KeySpec{.name = "password_file", .kind = Kind::text, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "a file holding the password (Docker and Kubernetes secrets), read for each new connection; one "
+                       "trailing newline is dropped; not with a password in `url`"},
+        [](auto& c) -> auto& { return c.pg.password_file; }},
+    Key{KeySpec{.name = "prepare_threshold", .kind = Kind::integer, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "runs of one statement text on a connection after which `execute()` prepares it there; 0: "
+                       "never (needed behind PgBouncer in transaction mode)"},
+        [](auto& c) -> auto& { return c.pg.prepare_threshold; }},
+};
+
+}  // namespace appinfra::db::detail
