@@ -153,7 +153,7 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
                                      t.reset();
                                      return t.emplace(*conn.pq);
                                    };
-                                   return detail::exec_auto(this->lease_, txn, true, sql, effect, args...);
+                                   return detail::exec_auto(this->lease_, txn, true, true, sql, effect, args...);
                                  }, args...);
   }
 };

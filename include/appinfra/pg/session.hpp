@@ -100,7 +100,8 @@ class Session
     transaction_type& t = *this->txn_;
     const detail::SessionEffect effect = detail::session_effect(sql);
     return in_transaction_run(d, sql, effect, [&](detail::PgConn&) {
-      return detail::exec_auto(this->lease_, [&]() -> transaction_type& { return t; }, false, sql, effect, args...);
+      return detail::exec_auto(this->lease_, [&]() -> transaction_type& { return t; }, false, schema_.empty(), sql,
+                               effect, args...);
     }, args...);
   }
 

@@ -234,3 +234,47 @@ TEST_CASE("a statement that fails when prepared fails as it would unprepared, an
   CHECK(c.execute(select)[0][0].as<int>() == 1);
   c.execute("DROP TABLE " + t);
 }
+
+TEST_CASE("an ordinary 0A000 error is reported as it is, not as a stale prepared statement") {
+  const std::string t = table("autoprep_0a000");
+  PG db(quiet(), one_conn("autoprep_0a000", {{"prepare_threshold", 1}}));
+  db.connect().execute("CREATE TABLE " + t + " (a int)");
+  const std::string bad = "SELECT count(*) FROM " + t + " FOR UPDATE";  // not with aggregates: 0A000
+  for (int i = 0; i < 2; ++i) {
+    try {
+      db.connect().execute(bad);
+      FAIL("FOR UPDATE with an aggregate was accepted");
+    } catch (const db::QueryError& e) {
+      CHECK(e.sqlstate() == "0A000");
+      CHECK_THAT(e.what(), Contains("FOR UPDATE") && !Contains("schema change"));
+    }
+  }
+  {
+    auto s = db.session();
+    CHECK_THROWS_WITH(s.execute(bad), Contains("FOR UPDATE") && !Contains("schema change"));
+  }
+  db.connect().execute("DROP TABLE " + t);
+}
+
+TEST_CASE("texts run once do not push prepared statements out") {
+  PG db(quiet(), one_conn("autoprep_one_off", {{"prepare_threshold", 2}, {"prepared_cache_size", 2}}));
+  auto c = db.connect();
+  c.execute("SELECT 1");
+  c.execute("SELECT 1");  // prepared
+  for (int i = 0; i < 10; ++i) c.execute("SELECT " + std::to_string(100 + i));  // each once
+  CHECK(auto_prepared(c) == 1);
+  c.execute("SELECT 1");
+  CHECK(db.get_pool_status().statement_cache_hits_total == 1);
+  CHECK(db.get_pool_status().statement_cache_evictions_total == 0);
+}
+
+TEST_CASE("a session scoped to a schema runs its statements unprepared") {
+  PG db(quiet(), one_conn("autoprep_schema", {{"prepare_threshold", 1}}));
+  {
+    auto s = db.session_in_schema("public");
+    for (int i = 0; i < 3; ++i) s.execute("SELECT 1");
+    s.commit();
+  }
+  auto c = db.connect();
+  CHECK(auto_prepared(c) == 0);
+}

@@ -10,6 +10,7 @@
 #include <appinfra/log/level.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>

@@ -39,7 +39,6 @@ namespace appinfra::db::detail {
 /// each is rejected on a sqlite: url, except statement_timeout (accepted and unused
 /// on SQLite, as it always was).
 inline constexpr std::tuple pg_keys{
-    // Accepted (and unused) on SQLite, as it always was.
     Key{KeySpec{.name = "statement_timeout", .kind = Kind::optional_duration, .section = Section::postgresql,
                 .min_inclusive = false, .doc = "set on every connection"},
         [](auto& c) -> auto& { return c.pg.statement_timeout; }},

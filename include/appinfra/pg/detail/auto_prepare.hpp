@@ -49,19 +49,27 @@ inline bool preparable(std::string_view sql, SessionEffect effect) {
 inline std::string auto_name(std::uint32_t id) { return fmt::format("_appinfra_{}", id); }
 
 /// Drops automatically prepared statement `id` (an LRU eviction): DEALLOCATE on
-/// the server, through libpqxx, which forgets its definition too.
-inline void deallocate(PgConn& conn, std::uint32_t id) { conn.pq->unprepare(auto_name(id)); }
+/// the server, through libpqxx, which forgets its definition too. A failure is not
+/// the running statement's: it is left to that statement to meet (a broken
+/// connection), or the statement stays on the server until the connection closes.
+inline void deallocate(PgConn& conn, std::uint32_t id) noexcept {
+  try {
+    conn.pq->unprepare(auto_name(id));
+  } catch (...) {
+  }
+}
 
 /// Forgets what the server dropped by itself (DISCARD ALL, DEALLOCATE ALL): none of
 /// this connection's statements is prepared any more, and the connection is closed
 /// on return (the caller invalidates it), so nothing is prepared again on it.
 inline void auto_prepare_off(PgConn& conn) noexcept {
   conn.auto_statements.clear();
+  conn.auto_runs.clear();
   conn.auto_prepare_off = true;
 }
 
 /// What to do with a statement: run it as a simple (unprepared) one, or as the
-/// prepared `name`.
+/// prepared `id`.
 struct AutoPlan {
   bool prepared = false;
   bool fresh = false;  ///< prepared just now: declared on the server by this run
@@ -69,35 +77,39 @@ struct AutoPlan {
   std::uint32_t id = 0;
 };
 
-/// Counts a run of `sql` on `conn` and says how to run it (see AutoPlan). Evicts
-/// (and deallocates) the least recently used statement when the cache is full
+/// Counts a run of `sql` on `conn` and says how to run it (see AutoPlan). A
+/// preparable text is counted until its threshold-th run, which prepares it; the
+/// least recently used prepared statement is then deallocated if the cache is full
 /// (its capacity is not 0).
 template <class Counters>
 AutoPlan plan_run(PgConn& conn, std::size_t threshold, Counters& counters, std::string_view sql,
                   SessionEffect effect) {
-  AutoStatement* s = conn.auto_statements.find(sql);
-  if (s == nullptr) {
-    const AutoStatement fresh{0, 0, preparable(sql, effect), is_query(sql)};
-    if (auto evicted = conn.auto_statements.insert(std::string(sql), fresh); evicted && evicted->second.id != 0) {
-      counters.evicted();
-      deallocate(conn, evicted->second.id);
-    }
-    s = conn.auto_statements.find(sql);
-  }
-  if (!s->preparable) return AutoPlan{false, false, s->query, 0};
-  if (s->id != 0) {
+  if (AutoStatement* s = conn.auto_statements.find(sql)) {
     counters.hit();
     return AutoPlan{true, false, s->query, s->id};
   }
-  if (++s->uses < threshold) return AutoPlan{false, false, s->query, 0};
-  s->id = ++conn.auto_prepared_count;
+  const bool query = is_query(sql);
+  if (!preparable(sql, effect)) return AutoPlan{false, false, query, 0};
+  std::size_t runs = 1;
+  if (std::size_t* n = conn.auto_runs.find(sql)) runs = ++*n;
+  if (runs < threshold) {
+    if (runs == 1) (void)conn.auto_runs.insert(std::string(sql), runs);  // the oldest count goes, if full
+    return AutoPlan{false, false, query, 0};
+  }
+  if (runs > 1) (void)conn.auto_runs.erase(sql);
+  const AutoStatement prepared{++conn.auto_prepared_count, query};
+  if (auto evicted = conn.auto_statements.insert(std::string(sql), prepared)) {
+    counters.evicted();
+    deallocate(conn, evicted->second.id);
+  }
   counters.miss();
-  return AutoPlan{true, true, s->query, s->id};
+  return AutoPlan{true, true, query, prepared.id};
 }
 
 /// Runs `sql` with `args` through automatic preparation on the transaction that
 /// `txn()` gives (a fresh nontransaction each call in autocommit, the session's
-/// transaction otherwise). In autocommit, a statement the server no longer accepts
+/// transaction otherwise); unprepared when `enabled` is false (a session scoped to
+/// a schema, whose search_path would change what a prepared text means). In autocommit, a statement the server no longer accepts
 /// as prepared (SQLSTATE 0A000 "cached plan must not change result type" after
 /// DDL) is prepared again and run once more; one the server does not have (26000,
 /// 42P05: a DEALLOCATE or DISCARD the pool did not see, or a pooler in transaction
@@ -105,12 +117,12 @@ AutoPlan plan_run(PgConn& conn, std::size_t threshold, Counters& counters, std::
 /// closed on return, and runs unprepared. In a transaction, where the error has
 /// aborted it, both are a QueryError that says so.
 template <class Lease, class Txn, class... Args>
-db::Result exec_auto(Lease& lease, Txn&& txn, bool autocommit, std::string_view sql, SessionEffect effect,
-                     const Args&... args) {
+db::Result exec_auto(Lease& lease, Txn&& txn, bool autocommit, bool enabled, std::string_view sql,
+                     SessionEffect effect, const Args&... args) {
   PgConn& conn = lease.get();
   const auto& connector = lease.connector();
   const std::size_t threshold = connector.prepare_threshold();
-  if (threshold == 0 || conn.auto_prepare_off || conn.auto_statements.capacity() == 0)
+  if (threshold == 0 || !enabled || conn.auto_prepare_off || conn.auto_statements.capacity() == 0)
     return exec(txn(), sql, is_query(sql), args...);
   const AutoPlan plan = plan_run(conn, threshold, connector.statement_cache_counters(), sql, effect);
   if (!plan.prepared) return exec(txn(), sql, plan.query, args...);
@@ -120,7 +132,12 @@ db::Result exec_auto(Lease& lease, Txn&& txn, bool autocommit, std::string_view 
     return to_result(txn().exec_prepared(name, param(args)...), plan.query);
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
-    const bool stale_plan = state == "0A000", gone = state == "26000" || state == "42P05";
+    // 0A000 is also an ordinary error ("FOR UPDATE is not allowed with aggregate
+    // functions"): stale only when said so, of a statement prepared before this run.
+    const bool stale_plan = state == "0A000" && !plan.fresh &&
+                            std::string_view(e.what()).find("cached plan must not change result type") !=
+                                std::string_view::npos;
+    const bool gone = state == "26000" || state == "42P05";
     // The statement's own error (one found when it is prepared, a syntax error
     // say, leaves it undeclared: libpqxx prepares it again at the next run).
     if (!stale_plan && !gone) throw;
@@ -142,7 +159,8 @@ db::Result exec_auto(Lease& lease, Txn&& txn, bool autocommit, std::string_view 
                     "transaction is aborted: roll back and run it again (the connection is replaced{})",
                     connector.name(),
                     stale_plan ? "no longer matches its tables after a schema change"
-                               : "is not on the server any more",
+                    : state == "42P05" ? "has a name the server already has for another"
+                                       : "is not on the server any more",
                     state,
                     stale_plan ? "" : "; behind a pooler in transaction mode set prepare_threshold: 0"),
         state);

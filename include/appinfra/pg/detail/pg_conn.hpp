@@ -60,13 +60,10 @@ struct Declared {
   SessionEffect effect;
 };
 
-/// A statement text run through execute() on a connection (automatic preparation,
-/// auto_prepare.hpp): how often it ran, and once prepared the number of its name.
+/// A statement prepared automatically on a connection (auto_prepare.hpp).
 struct AutoStatement {
-  std::size_t uses = 0;
-  std::uint32_t id = 0;  ///< 0: not prepared
-  bool preparable = false;
-  bool query = false;  ///< its row count is not a change count
+  std::uint32_t id = 0;  ///< the number in its name
+  bool query = false;    ///< its row count is not a change count
 };
 
 /// One pooled PostgreSQL connection (pqxx::connection cannot move, so it lives on
@@ -79,16 +76,18 @@ struct PgConn {
   bool dirty = false;
   /// Prepared statements declared on this connection.
   std::vector<Declared> prepared;
-  /// Statements run through execute(), the prepared ones among them; bounded by
-  /// prepared_cache_size.
+  /// Statements prepared automatically, and the runs of preparable texts not yet
+  /// prepared (apart, so that texts run once do not push prepared ones out); each
+  /// bounded by prepared_cache_size.
   db::detail::StatementCache<AutoStatement> auto_statements;
+  db::detail::StatementCache<std::size_t> auto_runs;
   std::uint32_t auto_prepared_count = 0;  ///< names given so far
   /// The server dropped what was prepared (DISCARD, DEALLOCATE): nothing is
   /// prepared automatically on this connection any more (it is closed on return).
   bool auto_prepare_off = false;
 
   PgConn(std::unique_ptr<pqxx::connection> c, std::size_t statement_cache_size)
-      : pq(std::move(c)), auto_statements(statement_cache_size) {
+      : pq(std::move(c)), auto_statements(statement_cache_size), auto_runs(statement_cache_size) {
     if (PGconn* r = raw(*pq)) goodbye->next = PQsetNoticeReceiver(r, &Goodbye::receive, goodbye.get());
   }
 };
