@@ -200,12 +200,14 @@ def compile_bench(runs):
     log(f"compile time and size ({runs} runs each)")
     tmp = tempfile.mkdtemp()
     libs = ["-lpqxx", "-lpq", "-lsqlite3", "-lfmt"]
+    # libpq's headers (Debian: /usr/include/postgresql), which pg/ includes, for all three alike.
+    pq = run(["pkg-config", "--cflags", "libpq"]).split()
     programs = {
-        "quickstart": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+        "quickstart": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
                        os.path.join(ROOT, "examples", "basic_usage.cpp")],
-        "hello_libpqxx": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+        "hello_libpqxx": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
                           os.path.join(ROOT, "benchmarks", "suite", "hello_pqxx.cpp")],
-        "headers_only": ["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+        "headers_only": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
                          os.path.join(ROOT, "benchmarks", "suite", "headers_only.cpp")],
     }
     times = {k: [] for k in programs}
