@@ -4,9 +4,9 @@
 # against it: unit, SQLite and PostgreSQL integration, concurrency, must-not-compile,
 # header, binary, consumer, example and benchmark smoke tests, and the fault suite
 # (which starts clusters of its own, as the postgres user when run as root, on
-# ports APPINFRA_TEST_PG_PORTS, default 55300-55399); then the unit and
-# concurrency tests again under ThreadSanitizer and under AddressSanitizer with
-# UndefinedBehaviorSanitizer; then each fuzz target (tests/fuzz) for
+# ports APPINFRA_TEST_PG_PORTS, default 55300-55399); then the concurrency tests
+# and the unit tests that start threads under ThreadSanitizer, and the unit and
+# concurrency tests under AddressSanitizer with UndefinedBehaviorSanitizer; then each fuzz target (tests/fuzz) for
 # APPINFRA_FUZZ_SECONDS (default 25) under libFuzzer. PostgreSQL tests never skip.
 # Extra arguments go to the main `meson test` (for example: --suite unit).
 set -euo pipefail
@@ -20,11 +20,12 @@ source scripts/meson-setup.sh
 meson_setup "$build" -Dpg=enabled -Dsqlite=enabled -Dspdlog=enabled -Dyaml=enabled -Dcli=enabled
 ninja -C "$build"
 
-sanitized=(tests/unit_tests tests/concurrency_tests)
+# ThreadSanitizer: the concurrency tests and the unit tests that start threads;
+# AddressSanitizer with UndefinedBehaviorSanitizer: every unit test.
 meson_setup "$build-tsan" -Db_sanitize=thread -Dexamples=false -Dbenchmarks=false
-ninja -C "$build-tsan" "${sanitized[@]}"
+ninja -C "$build-tsan" tests/threaded_unit_tests tests/concurrency_tests
 meson_setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false -Dbenchmarks=false
-ninja -C "$build-asan" "${sanitized[@]}"
+ninja -C "$build-asan" tests/unit_tests tests/concurrency_tests
 # The fuzz targets need clang and libFuzzer: a build dir of their own.
 CXX=clang++-14 meson_setup "$build-fuzz" -Dfuzz=true
 ninja -C "$build-fuzz"
@@ -39,10 +40,10 @@ pg_virtualenv -t bash -c '
   rc=0
   meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || rc=1
   export TSAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  for san in tsan asan; do
-    echo "== unit and concurrency tests under $san"
-    meson test -C "$build-$san" --no-rebuild --print-errorlogs --suite unit --suite concurrency || rc=1
-  done
+  echo "== threaded unit and concurrency tests under tsan"
+  meson test -C "$build-tsan" --no-rebuild --print-errorlogs --suite threaded --suite concurrency || rc=1
+  echo "== unit and concurrency tests under asan"
+  meson test -C "$build-asan" --no-rebuild --print-errorlogs --suite unit --suite concurrency || rc=1
   exit $rc
 ' _ "$build" "$@" || status=$?
 

@@ -24,8 +24,10 @@
 //   outnumber connections; the select-only and simple-update modes need `pgbench -i`'s tables; SCALE, default
 //   1, is read from the environment variable PGBENCH_SCALE)
 //
-// Prints one JSON line: {"mode", "threads", "seconds", "ops", "per_second"}, where an op
-// is one statement (a batch counts 100).
+// Prints one JSON line: {"mode", "threads", "seconds", "ops", "per_second",
+// "fewest_share"} and, for the appinfra modes, the pool's acquire waits ("wait_p50_ms",
+// "wait_p99_ms", "wait_max_under_ms": the histogram bound every wait was under,
+// "timeouts"), where an op is one statement (a batch counts 100).
 
 #include <appinfra/db.hpp>
 #include <appinfra/pg.hpp>
@@ -58,6 +60,7 @@ constexpr int kBatch = 100;
 struct Outcome {
   long long ops;
   double seconds;
+  long long fewest;  // the ops of the thread that ran fewest (a starved thread shows here)
 };
 
 template <class MakeWorker>
@@ -99,7 +102,7 @@ Outcome drive(int threads, double seconds, MakeWorker make_worker) {
   if (failed) throw std::runtime_error(error);
   long long total = 0;
   for (auto c : counts) total += c;
-  return {total, elapsed};
+  return {total, elapsed, *std::min_element(counts.begin(), counts.end())};
 }
 
 }  // namespace
@@ -124,6 +127,9 @@ int main(int argc, char** argv) try {
   // connections; by default one connection per thread (at least 5).
   const char* pool_env = std::getenv("APPINFRA_BENCH_POOL_SIZE");
   const int pool_size = pool_env != nullptr ? std::atoi(pool_env) : 0;
+  // APPINFRA_BENCH_HANDOFF_AFTER: the pool's handoff_after, in seconds (0: strict
+  // first come, first served); the default when unset.
+  const char* handoff_env = std::getenv("APPINFRA_BENCH_HANDOFF_AFTER");
   const char* scale_env = std::getenv("PGBENCH_SCALE");
   const int accounts = 100000 * std::max(1, scale_env != nullptr ? std::atoi(scale_env) : 1);
   // pgbench's random aid, per thread.
@@ -134,16 +140,18 @@ int main(int argc, char** argv) try {
   static constexpr const char* select_only = "SELECT abalance FROM pgbench_accounts WHERE aid = $1";
 
   Outcome out{};
+  std::string pool_json;  // the pool's waits, for the appinfra modes
   if (mode == "appinfra" || mode == "appinfra_prepared" || mode == "appinfra_pipeline" ||
       mode == "appinfra_select_only" || mode == "appinfra_select_only_unprepared" || mode == "appinfra_simple_update") {
     auto logger = log::LoggerFactory::create_root(log::LogConfig::from_params("warning"));
-    db::Manager<pg::PG<>> manager(logger, {{"bench", {{"url", url},
-                                                      {"pool_pre_ping", true},
-                                                      {"pool_size", pool_size > 0 ? pool_size : std::max(5, threads)},
-                                                      {"max_overflow", pool_size > 0 ? 0 : 10},
-                                                      {"pool_timeout", 30},
-                                                      {"prepare_threshold",
-                                                       mode == "appinfra_select_only_unprepared" ? 0 : 5}}}});
+    db::Options params{{"url", url},
+                       {"pool_pre_ping", true},
+                       {"pool_size", pool_size > 0 ? pool_size : std::max(5, threads)},
+                       {"max_overflow", pool_size > 0 ? 0 : 10},
+                       {"pool_timeout", 30},
+                       {"prepare_threshold", mode == "appinfra_select_only_unprepared" ? 0 : 5}};
+    if (handoff_env != nullptr) params.set("handoff_after", std::atof(handoff_env));
+    db::Manager<pg::PG<>> manager(logger, {{"bench", params}});
     manager.setup();
     auto& database = manager.db("bench");
     if (mode == "appinfra") {
@@ -198,6 +206,20 @@ int main(int argc, char** argv) try {
         });
       });
     }
+    const db::PoolStatus st = database.get_pool_status();
+    std::size_t max_bucket = st.acquire_wait.le.size();  // the first bound every wait is under
+    for (std::size_t i = 0; i < st.acquire_wait.le.size(); ++i)
+      if (st.acquire_wait.le[i] == st.acquire_wait.count) {
+        max_bucket = i;
+        break;
+      }
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  ", \"wait_p50_ms\": %.3f, \"wait_p99_ms\": %.3f, \"wait_max_under_ms\": %.1f, \"timeouts\": %llu",
+                  st.acquire_wait_p50_ms, st.acquire_wait_p99_ms,
+                  max_bucket < db::duration_bounds_s.size() ? 1000 * db::duration_bounds_s[max_bucket] : -1.0,
+                  static_cast<unsigned long long>(st.timeouts_total));
+    pool_json = buf;
     manager.close_all();
   } else if (mode == "raw") {
     out = drive(threads, seconds, [&] {
@@ -247,8 +269,12 @@ int main(int argc, char** argv) try {
   } else {
     throw std::runtime_error("unknown mode " + mode);
   }
-  std::printf("{\"mode\": \"%s\", \"threads\": %d, \"seconds\": %.3f, \"ops\": %lld, \"per_second\": %.1f}\n",
-              mode.c_str(), threads, out.seconds, out.ops, static_cast<double>(out.ops) / out.seconds);
+  // fewest_share: the ops of the thread that ran fewest against the mean per thread.
+  std::printf("{\"mode\": \"%s\", \"threads\": %d, \"seconds\": %.3f, \"ops\": %lld, \"per_second\": %.1f, "
+              "\"fewest_share\": %.3f%s}\n",
+              mode.c_str(), threads, out.seconds, out.ops, static_cast<double>(out.ops) / out.seconds,
+              out.ops > 0 ? static_cast<double>(out.fewest) * threads / static_cast<double>(out.ops) : 0.0,
+              pool_json.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "pg_select1: %s\n", e.what());

@@ -248,6 +248,34 @@ TEST_CASE("waiters are served first come, first served") {
   CHECK(served == std::vector<int>{0, 1, 2, 3});
 }
 
+TEST_CASE("a running caller takes a returned connection ahead of a waiter until the waiter has waited handoff_after") {
+  auto o = opts(1, 0, 10);
+  o.handoff_after = std::chrono::duration<double>(0.050);
+  RealPool pool(stub("barging"), o);
+  std::atomic<bool> stop{false};
+  std::atomic<long> taken_while_waiting{0};
+  std::atomic<bool> waiting{false};
+  // One thread returns and takes the connection again back to back: woken, the
+  // waiter finds it taken, until it is due and the next return is its.
+  std::thread busy([&] {
+    while (!stop) {
+      auto h = pool.acquire();
+      if (waiting) ++taken_while_waiting;
+    }
+  });
+  while (pool.status().acquired_total < 100) std::this_thread::yield();
+  waiting = true;
+  const auto t0 = Clock::now();
+  { auto h = pool.acquire(); }
+  const auto waited = Clock::now() - t0;
+  stop = true;
+  busy.join();
+  // Without the hand-over the waiter could wait until pool_timeout (10 s): a
+  // liveness bound, handoff_after plus scheduling.
+  INFO("taken by the running thread while the waiter waited: " << taken_while_waiting);
+  CHECK(waited < 2s);
+}
+
 TEST_CASE("a connection older than pool_recycle is replaced at checkout") {
   ManualClock::reset();
   Pool pool(stub("recycle"), opts(1, 0, 30, 60));

@@ -109,3 +109,44 @@ TEST_CASE("status counts each connection once", "[pool][core]") {
   CHECK(s.total_connections == 3);
   CHECK(s.overflow == 1);
 }
+
+TEST_CASE("a return with a waiter not yet due leaves the connection idle and wakes the waiter; a due one is handed it",
+          "[pool][core][waiters]") {
+  using namespace std::chrono_literals;
+  auto o = options(2, 0);
+  o.handoff_after = std::chrono::duration<double>(3600);
+  Core core(stub("core-barge"), o);
+  auto& e = open_entry(core, d::returning, 0);
+  d::Waiter<Core::Entry> w;
+  w.since = std::chrono::steady_clock::now();
+  core.queue.enqueue(w);
+  core.waiters = 1;
+  core.make_idle(e);
+  CHECK(e.state.load() == d::idle);  // for whoever asks first
+  CHECK(w.entry == nullptr);
+  CHECK(core.queue.woken);
+  CHECK(core.slots.take_idle() == &e);  // a running caller takes it
+  w.since -= 2h;                        // now it has waited past handoff_after
+  e.state.store(d::returning);
+  core.make_idle(e);
+  CHECK(w.entry == &e);
+  CHECK(e.state.load() == d::held);
+  CHECK(core.queue.head == nullptr);
+  core.waiters = 0;
+}
+
+TEST_CASE("handoff_after 0 hands every return to the longest waiter", "[pool][core][waiters]") {
+  auto o = options(2, 0);
+  o.handoff_after = std::chrono::duration<double>(0);
+  Core core(stub("core-fifo"), o);
+  CHECK_FALSE(core.barging);
+  auto& e = open_entry(core, d::returning, 0);
+  d::Waiter<Core::Entry> w;
+  w.since = std::chrono::steady_clock::now();
+  core.queue.enqueue(w);
+  core.waiters = 1;
+  core.make_idle(e);
+  CHECK(w.entry == &e);
+  CHECK(e.state.load() == d::held);
+  core.waiters = 0;
+}

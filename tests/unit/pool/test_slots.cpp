@@ -115,3 +115,24 @@ TEST_CASE("the waiter queue is first come first served and hands an entry to its
   CHECK(q.head == nullptr);
   CHECK(q.tail == nullptr);
 }
+
+TEST_CASE("the head is due once it has waited the patience, at once with none; wake_head wakes it once",
+          "[pool][waiters]") {
+  using Entry = Table::Entry;
+  using namespace std::chrono_literals;
+  db::detail::WaiterQueue<Entry> q;
+  db::detail::Waiter<Entry> a, b;
+  CHECK_FALSE(q.head_due(0s));  // nobody waits
+  a.since = std::chrono::steady_clock::now();
+  b.since = a.since - 1h;  // b waited long, but it is not the head
+  q.enqueue(a);
+  q.enqueue(b);
+  CHECK(q.head_due(0s));  // strict first come, first served: always handed over
+  CHECK_FALSE(q.head_due(1h));
+  a.since -= 2h;
+  CHECK(q.head_due(1h));
+  q.wake_head();
+  CHECK(q.woken);
+  q.unlink(a);  // the woken head left: the next one was not woken
+  CHECK_FALSE(q.woken);
+}

@@ -84,6 +84,10 @@ inline constexpr std::tuple core_keys{
     Key{KeySpec{.name = "overflow_idle_timeout", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "close connections beyond `pool_size` idle this long; 0: on return; negative: never"},
         [](auto& c) -> auto& { return c.pool.overflow_idle_timeout; }},
+    Key{KeySpec{.name = "handoff_after", .kind = Kind::duration, .section = Section::pool,
+                .doc = "a caller that has waited this long for a connection is handed the next one returned; until "
+                       "then whoever asks first takes it; 0: strict first come, first served"},
+        [](auto& c) -> auto& { return c.pool.handoff_after; }},
     Key{KeySpec{.name = "hold_warning", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "log a connection held this long; negative: never"},
         [](auto& c) -> auto& { return c.pool.hold_warning; }},

@@ -46,6 +46,13 @@ struct PoolOptions {
   /// instead of closing and reopening it on every return; 0: closed when returned
   /// while pool_size are idle (SQLAlchemy's rule); negative: only idle_timeout.
   Seconds overflow_idle_timeout{10.0};
+  /// When callers wait: a waiter that has waited this long is handed the next
+  /// connection returned. Until then a returned connection is left idle for the
+  /// first caller that asks (a running thread takes it without sleeping, which
+  /// keeps the connections busy when threads outnumber them) and the longest
+  /// waiter is woken to try too. 0: every returned connection goes to the
+  /// longest waiter (strict first come, first served).
+  Seconds handoff_after{0.005};
   /// A connection held longer than this is reported (a warning naming where it was
   /// acquired), and again when it is returned; negative: never.
   Seconds hold_warning{60.0};

@@ -28,7 +28,9 @@ namespace appinfra::db {
 
 /// Keeps up to `pool_size` idle connections and opens up to `max_overflow` more
 /// under load. A caller that finds every connection busy waits, first come
-/// first served, at most `timeout`, then gets a PoolTimeoutError that says
+/// first served among waiters, at most `timeout` (a returned connection goes to
+/// whoever asks first until the longest waiter has waited `handoff_after`;
+/// then to it), then gets a PoolTimeoutError that says
 /// whether the pool is saturated (who holds the connections, for how long,
 /// acquired where) or the database unreachable (the last connect error, the
 /// failed attempts).
@@ -196,7 +198,8 @@ class QueuePool {
   // waiting).
   [[gnu::always_inline]] Lease checkout(const std::source_location& where, Deadline deadline) {
     Core& core = *core_;
-    if (core.waiters.load(std::memory_order_seq_cst) == 0 && !core.closed.load(std::memory_order_relaxed)) {
+    if ((core.barging || core.waiters.load(std::memory_order_seq_cst) == 0) &&
+        !core.closed.load(std::memory_order_relaxed)) {
       if (Entry* e = core.slots.take_idle()) {
         const rep now = ticks::now();
         const auto v = detail::checkout_verdict(core.rule, e->expires, times(*e), now);
@@ -241,7 +244,7 @@ class QueuePool {
       bool must_open = false;
       if (e == nullptr && core.closed.load(std::memory_order_acquire))
         throw ClosedError(fmt::format("database '{}': pool is closed", core.connector.name()));
-      if (e == nullptr && core.waiters.load(std::memory_order_seq_cst) == 0) {
+      if (e == nullptr && (core.barging || core.waiters.load(std::memory_order_seq_cst) == 0)) {
         e = core.slots.take_idle();
         if (e == nullptr && (e = core.slots.reserve_empty()) != nullptr) must_open = true;
       }
@@ -359,7 +362,7 @@ class QueuePool {
     return false;
   }
 
-  // Waits, first come first served, for an entry: {entry, must_open}.
+  // Waits, first come first served among waiters, for an entry: {entry, must_open}.
   [[gnu::noinline]] std::pair<Entry*, bool> wait(const Limit& deadline) {
     Core& core = *core_;
     std::unique_lock lock(core.mutex);
@@ -368,25 +371,30 @@ class QueuePool {
       Core& core;
       ~Leave() { core.waiters.fetch_sub(1, std::memory_order_seq_cst); }
     } leave{core};
-    if (core.queue.head == nullptr) {  // nobody ahead: look again now that waiters > 0
+    if (core.barging || core.queue.head == nullptr) {  // look again now that waiters > 0
       if (Entry* e = core.slots.take_idle()) return {e, false};
       if (Entry* e = core.slots.reserve_empty()) return {e, true};
     }
     detail::Waiter<Entry> w;
+    w.since = precise_clock::now();
     core.queue.enqueue(w);
     while (w.entry == nullptr) {
       if (core.closed.load(std::memory_order_acquire)) {
         core.queue.unlink(w);
         throw ClosedError(fmt::format("database '{}': pool is closed", core.connector.name()));
       }
-      // Wakes when handed an entry, and every few milliseconds to look for one
-      // made idle without a hand-over (see make_idle); only the first waiter
-      // takes it.
-      const auto until = std::min(deadline.at, precise_clock::now() + std::chrono::milliseconds(5));
+      // Wakes when handed an entry or woken to look for an idle one (see
+      // make_idle), and now and then to look for one made idle unseen. Only the
+      // first waiter takes one, so the others look rarely: a wake costs a
+      // context switch, and many waiters looking often crowd out the threads
+      // that run queries (the first wakes every 5 ms, the others every 50).
+      const auto look = std::chrono::milliseconds(core.queue.first(w) ? 5 : 50);
+      const auto until = std::min(deadline.at, precise_clock::now() + look);
       w.cv.wait_until(lock, until);
       if (w.entry != nullptr) break;
       if (core.closed.load(std::memory_order_acquire)) continue;  // the loop's check throws ClosedError
       if (core.queue.first(w)) {
+        core.queue.woken = false;
         Entry* e = core.slots.take_idle();
         bool must_open = false;
         if (e == nullptr && (e = core.slots.reserve_empty()) != nullptr) must_open = true;

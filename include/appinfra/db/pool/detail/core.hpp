@@ -42,11 +42,17 @@ struct PoolCore {
       : connector(std::move(c)),
         options(o),
         rule(CheckoutRule<rep>::template from<Clock>(options)),
+        handoff_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(o.handoff_after)),
+        barging(handoff_after > handoff_after.zero()),
         slots(o.pool_size + o.max_overflow, o.reuse) {}
 
   C connector;
   const PoolOptions options;
   const CheckoutRule<rep> rule;
+  // options.handoff_after; when positive, a checkout may take an idle connection
+  // while others wait (see make_idle).
+  const std::chrono::steady_clock::duration handoff_after;
+  const bool barging;
   Table slots;
   [[no_unique_address]] Stats stats;
 
@@ -163,14 +169,28 @@ struct PoolCore {
     return prev == (orphan_bit | 1);
   }
 
-  // Puts owned entry `e` back as idle, or gives it to the longest waiter. The
-  // store that makes it idle is the last use of the pool's state. A caller that
-  // starts waiting just before that store finds the entry when it next looks
-  // (waiters look again every few milliseconds).
+  // Puts owned entry `e` back as idle, or gives it to the longest waiter when
+  // that one has waited handoff_after. Otherwise, with waiters, it is left idle
+  // for whoever asks first and the longest waiter is woken to try: a running
+  // thread takes it at once instead of the connection idling until a sleeping
+  // one runs, and no waiter waits past handoff_after plus one hold (the next
+  // return is its). Without waiters, the store that makes it idle is the last
+  // use of the pool's state. A caller that starts waiting just before that
+  // store finds the entry when it next looks (waiters look again every few
+  // milliseconds).
   void make_idle(Entry& e) noexcept {
     if (waiters.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard lock(mutex);
-      if (queue.hand_to_waiter(e, false)) return;
+      if (queue.head_due(handoff_after)) {
+        queue.hand_to_waiter(e, false);
+        return;
+      }
+      if (queue.head != nullptr) {
+        slots.hint(e);
+        e.state.store(idle, std::memory_order_release);
+        queue.wake_head();
+        return;
+      }
     }
     slots.hint(e);
     e.state.store(idle, std::memory_order_release);

@@ -41,7 +41,8 @@ template <class Core, class Rep>
   const PoolOptions& o = core.options;
   const double idle_s = o.idle_timeout.count(), hold_s = o.hold_warning.count();
   // overflow_idle_timeout 0 closes on return (see close_on_return): nothing to do here.
-  const double overflow_s = o.max_overflow > 0 && o.overflow_idle_timeout.count() > 0 ? o.overflow_idle_timeout.count() : -1;
+  const double overflow_s =
+      o.max_overflow > 0 && o.overflow_idle_timeout.count() > 0 ? o.overflow_idle_timeout.count() : -1;
   const double period = housekeeping_period({idle_s, hold_s, overflow_s});
   if (!core.next_housekeeping.compare_exchange_strong(
           due, now + std::max<Rep>(1, T::of(std::chrono::duration<double>(period)))))

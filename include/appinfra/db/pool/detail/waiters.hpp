@@ -1,9 +1,10 @@
 #pragma once
 // The pool's waiter queue: callers that found every connection busy, first come
-// first served. Guarded by the pool's mutex; nothing here locks.
+// first served among themselves. Guarded by the pool's mutex; nothing here locks.
 
 #include <appinfra/db/pool/detail/slots.hpp>
 
+#include <chrono>
 #include <condition_variable>
 
 namespace appinfra::db::detail {
@@ -14,6 +15,7 @@ struct Waiter {
   std::condition_variable cv;
   Entry* entry = nullptr;
   bool must_open = false;  // the entry is reserved and empty: the waiter opens a connection
+  std::chrono::steady_clock::time_point since;  // when it began to wait
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
 };
@@ -23,6 +25,7 @@ template <class Entry>
 struct WaiterQueue {
   Waiter<Entry>* head = nullptr;
   Waiter<Entry>* tail = nullptr;
+  bool woken = false;  // the head was woken to look for an idle entry and has not looked yet
 
   bool first(const Waiter<Entry>& w) const noexcept { return &w == head; }
 
@@ -35,6 +38,7 @@ struct WaiterQueue {
     tail = &w;
   }
   void unlink(Waiter<Entry>& w) noexcept {
+    if (&w == head) woken = false;  // the next head was not woken
     (w.prev ? w.prev->next : head) = w.next;
     (w.next ? w.next->prev : tail) = w.prev;
     w.prev = w.next = nullptr;
@@ -50,6 +54,18 @@ struct WaiterQueue {
     w->must_open = must_open;
     w->cv.notify_one();
     return true;
+  }
+  /// Whether the head has waited `patience` or longer (and is handed the next
+  /// entry returned rather than woken to compete for it).
+  bool head_due(std::chrono::steady_clock::duration patience) const noexcept {
+    return head != nullptr &&
+           (patience <= patience.zero() || std::chrono::steady_clock::now() - head->since >= patience);
+  }
+  /// Wakes the head to look for an idle entry, unless it was woken already.
+  void wake_head() noexcept {
+    if (head == nullptr || woken) return;
+    woken = true;
+    head->cv.notify_one();
   }
   /// Wakes every waiter (the pool is closing).
   void wake_all() noexcept {
