@@ -30,6 +30,7 @@ BATCH = 100
 COMPILE_RUNS = 3
 CHURN_THREADS = 8
 CONTENDED_THREADS = (4, 16, 64)
+POOL_WAITS = {}  # contended runs: every round's JSON line (acquire waits, the fewest-served thread's share)
 PGBENCH_SCALE = 1
 
 
@@ -85,10 +86,24 @@ def select1_clients(build, seconds, script):
     m[("raw_select_only", 1)] = ours("raw_select_only", 1)
     m[("appinfra_simple_update", 4)] = ours("appinfra_simple_update", 4)
     m[("pgbench_prepared_simple_update", 4)] = pgbench_builtin("-N", 4)
-    # More threads than connections: a pool of 4, no overflow.
+    # More threads than connections: a pool of 4, no overflow; the default
+    # handoff_after, and 0 (strict first come, first served) beside it. The pool's
+    # acquire waits are kept (POOL_WAITS) for the table.
+    def contended(n, handoff):
+        cmd, _ = ours("appinfra_select_only", n)
+        env = ["env", "APPINFRA_BENCH_POOL_SIZE=4"] + ([f"APPINFRA_BENCH_HANDOFF_AFTER={handoff}"] if handoff else [])
+        key = ("appinfra_select_only_pool4" + ("_fifo" if handoff else ""), n)
+
+        def parse(out):
+            j = json_line(out)
+            POOL_WAITS.setdefault(key, []).append(j)
+            return j["per_second"]
+        return key, (env + cmd, parse)
+
     for n in CONTENDED_THREADS:
-        cmd, parse = ours("appinfra_select_only", n)
-        m[("appinfra_select_only_pool4", n)] = (["env", "APPINFRA_BENCH_POOL_SIZE=4"] + cmd, parse)
+        for handoff in (None, "0"):
+            key, v = contended(n, handoff)
+            m[key] = v
     m[("appinfra_pipeline", 1)] = ours("appinfra_pipeline", 1)
     m[("raw_libpqxx_pipeline", 1)] = ours("raw_pipeline", 1)
     # Connections opened per 100,000 queries, 8 threads on pool_size 4 + max_overflow 2,
@@ -122,6 +137,25 @@ def pin(threads):
     return ["taskset", "-c", str(cpus[0])]
 
 
+PROFILE = {}  # key -> [(client CPU µs per op, voluntary context switches per op, involuntary per op)] per round
+
+
+def profiled(cmd, seconds):
+    """Runs cmd; returns (stdout, a function of its rate giving the client's CPU time and
+    context switches per op): the rusage of this process's children, pgbench and our
+    programs alike (the server's backends are not ours and are not counted)."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def per_op(rate):
+        ops = max(rate * seconds, 1)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return (cpu / ops * 1e6, (after.ru_nvcsw - before.ru_nvcsw) / ops, (after.ru_nivcsw - before.ru_nivcsw) / ops)
+    return out, per_op
+
+
 def db_rounds(build, runs, seconds):
     script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
     script.write("SELECT 1;\n")
@@ -132,8 +166,11 @@ def db_rounds(build, runs, seconds):
         for r in range(runs):
             log(f"database round {r + 1}/{runs} ({len(clients)} measurements of {seconds} s)")
             for key, (cmd, parse) in clients.items():
-                value = parse(run(pin(key[1]) + cmd))
+                out, per_op = profiled(pin(key[1]) + cmd, seconds)
+                value = parse(out)
                 rounds[key].append(value)
+                if not key[0].startswith("churn"):
+                    PROFILE.setdefault(key, []).append(per_op(value))
     finally:
         os.unlink(script.name)
     return rounds
@@ -354,11 +391,24 @@ def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
     a, b = ("appinfra_simple_update", 4), ("pgbench_prepared_simple_update", 4)
     rows.append((w7, "simple-update transaction through session() vs pgbench -M prepared -N", 4, med(a), med(b),
                  median_ratio(rounds[a], rounds[b]), 0.9, True))
-    base = ("appinfra_select_only_pool4", 4)
-    for n in CONTENDED_THREADS[1:]:
-        a = ("appinfra_select_only_pool4", n)
-        rows.append((w7, f"select-only over pool_size 4 (no overflow): {n} threads vs 4 threads", n, med(a), med(base),
-                     median_ratio(rounds[a], rounds[base]), 0.9, True))
+    def waits(key):
+        js = POOL_WAITS.get(key, [])
+        if not js:
+            return ""
+        p99 = statistics.median(j["wait_p99_ms"] for j in js)
+        worst = max(j["wait_max_under_ms"] for j in js)
+        share = min(j["fewest_share"] for j in js)
+        timeouts = sum(j["timeouts"] for j in js)
+        return (f"; acquire wait p99 {p99:.1f} ms, every wait under {worst:g} ms, the least-served thread ran "
+                f"{share:.2f} of the mean, {timeouts} timeouts")
+
+    for variant, label in (("appinfra_select_only_pool4", "handoff_after 5 ms (default)"),
+                           ("appinfra_select_only_pool4_fifo", "handoff_after 0 (strict first come, first served)")):
+        base = (variant, 4)
+        for n in CONTENDED_THREADS[1:]:
+            a = (variant, n)
+            rows.append((w7, f"select-only over pool_size 4 (no overflow), {label}: {n} threads vs 4 threads"
+                         + waits(a), n, med(a), med(base), median_ratio(rounds[a], rounds[base]), 0.9, True))
 
     v = versions()
     lines = [
@@ -416,6 +466,16 @@ def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
             continue
         lines.append(f"- MISS {what}{t}: {ratio:.2f}x against a target of {'≥' if at_least else '≤'} {target:g}x "
                      f"({verdict(ratio, target, at_least)[6:]}).")
+    lines += ["", "## Profile: the client's CPU time and context switches per statement", "",
+              "Measured from outside, for every database measurement above: the rusage of the client",
+              "process (pgbench's included), divided by the statements it ran; medians over the rounds.",
+              "The server's CPU is not in it. With 2 CPUs shared by clients and server, CPU spent by",
+              "the client is taken from the server.", "",
+              "| measurement | threads | client CPU µs/statement | voluntary switches/statement | "
+              "involuntary switches/statement |", "|---|---:|---:|---:|---:|"]
+    for (name, n), vals in PROFILE.items():
+        cpu, vol, invol = (statistics.median(v[i] for v in vals) for i in range(3))
+        lines.append(f"| {name} | {n} | {cpu:.1f} | {vol:.2f} | {invol:.2f} |")
     lines += ["", "## Every run", "", "| measurement | threads | per round (statements or queries/s) |",
               "|---|---:|---|"]
     for (name, n), vals in rounds.items():
@@ -433,6 +493,9 @@ def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
                    "sqlite_rounds": {f"{k[0]}@{k[1]}": x for k, x in sq.items()},
                    "pool_bench_median_items_per_second": {f"{k[0]}@{k[1]}": x for k, x in pool.items()},
                    "compile_seconds": ctimes, "stripped_bytes": csizes,
+                   "client_profile_per_statement": {f"{k[0]}@{k[1]}": [dict(zip(("cpu_us", "voluntary_switches",
+                                                                                 "involuntary_switches"), x))
+                                                                        for x in v] for k, v in PROFILE.items()},
                    "rows": [{"section": r[0], "measurement": r[1], "threads": r[2], "appinfra": r[3], "peer": r[4],
                              "ratio": r[5], "target": r[6], "at_least": r[7],
                              "result": verdict(r[5], r[6], r[7])} for r in rows]}, f, indent=1)
