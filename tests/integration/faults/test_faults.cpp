@@ -70,6 +70,7 @@ struct ErrorRecord {
   bool foreign = false;            // not a db::Error: issue 10 §2
   std::optional<db::Failure> failure;  // of a ConnectionError or QueryError
   Clock::time_point start, end;
+  std::string what_call;           // what the call did ("write", "read", ...)
 };
 
 std::optional<db::Failure> failure_of(const std::exception& e) {
@@ -96,6 +97,7 @@ std::string describe(const std::exception& e) {
 // (Catch2's assertions are for the main thread only).
 struct ThreadLog {
   std::vector<Clock::time_point> successes;  // when each successful call ended
+  std::vector<Clock::time_point> write_successes;  // when each confirmed write ended
   std::vector<ErrorRecord> errors;
   std::vector<std::int64_t> confirmed;       // ids whose INSERT returned without error
   Clock::duration longest{};
@@ -112,11 +114,11 @@ struct ThreadLog {
       call();
       ok = true;
     } catch (const db::Error& e) {
-      r = {describe(e), e.what(), false, failure_of(e), start, {}};
+      r = {describe(e), e.what(), false, failure_of(e), start, {}, what};
     } catch (const std::exception& e) {
-      r = {"foreign " + describe(e), e.what(), true, std::nullopt, start, {}};
+      r = {"foreign " + describe(e), e.what(), true, std::nullopt, start, {}, what};
     } catch (...) {
-      r = {"foreign (not a std::exception)", "", true, std::nullopt, start, {}};
+      r = {"foreign (not a std::exception)", "", true, std::nullopt, start, {}, what};
     }
     const auto end = Clock::now();
     if (ok) {
@@ -168,6 +170,7 @@ class Load {
         ok = log.timed("write", [&] { db_.connect().execute(insert, id); });
         if (ok) {
           log.confirmed.push_back(id);
+          log.write_successes.push_back(log.successes.back());
           last = id;
         }
       } else {
@@ -248,6 +251,9 @@ struct Figures {
   Clock::duration longest{};
   std::string longest_call;
   std::optional<Clock::duration> first_success;  // after the server accepts again
+  std::optional<Clock::duration> first_write;    // the first confirmed write after it
+  int errors_in_window = 0;                      // calls that failed and overlapped [fault begun, server back]
+  int read_errors = 0, write_errors = 0;         // calls of the load that failed, by what they did
   std::vector<std::int64_t> confirmed_ids;
   std::size_t confirmed = 0, lost = 0;
   std::int64_t reads = 0, writes = 0, reads_missing = 0;
@@ -266,6 +272,9 @@ struct Figures {
     s << "} foreign=" << foreign << " errors_after_up=" << errors_after_up
       << " longest_call_ms=" << static_cast<long>(ms(longest))
       << " first_success_ms=" << (first_success ? std::to_string(static_cast<long>(ms(*first_success))) : "none")
+      << " first_write_ms=" << (first_write ? std::to_string(static_cast<long>(ms(*first_write))) : "none")
+      << " errors_in_window=" << errors_in_window << " read_errors=" << read_errors
+      << " write_errors=" << write_errors
       << " writes_confirmed=" << confirmed << " writes_lost=" << lost << " reads_missing=" << reads_missing
       << " checked_out_after=" << checked_out_after << " slots_unusable=" << slots_unusable
       << " (writes=" << writes << " reads=" << reads << ")\n";
@@ -296,9 +305,13 @@ void merge(Figures& f, const ThreadLog& log, const FaultTimes& t, bool from_load
     // fault and still running when it struck fails because of it.)
     if (e.end < t.begun) ++f.errors_before_fault;
     if (from_load && e.start >= t.up) ++f.errors_after_up;
+    if (e.end >= t.begun && e.start <= t.up) ++f.errors_in_window;
+    if (from_load) ++(e.what_call == "write" ? f.write_errors : f.read_errors);
   }
   const auto s = std::lower_bound(log.successes.begin(), log.successes.end(), t.up);
   if (s != log.successes.end() && (!f.first_success || *s - t.up < *f.first_success)) f.first_success = *s - t.up;
+  const auto w = std::lower_bound(log.write_successes.begin(), log.write_successes.end(), t.up);
+  if (w != log.write_successes.end() && (!f.first_write || *w - t.up < *f.first_write)) f.first_write = *w - t.up;
   if (log.longest > f.longest) {
     f.longest = log.longest;
     f.longest_call = log.longest_call;
@@ -389,6 +402,8 @@ void check_bounds(const Figures& f) {
   CHECK(ms(f.longest) <= ms(blocked_limit));
   CHECK(f.first_success.has_value());
   if (f.first_success) CHECK(ms(*f.first_success) <= ms(first_success_limit));
+  CHECK(f.first_write.has_value());  // writes succeed again, not only reads
+  if (f.first_write) CHECK(ms(*f.first_write) <= ms(first_success_limit));
   CHECK(f.checked_out_after == 0);
   CHECK(f.slots_unusable == 0);
 }
