@@ -38,7 +38,7 @@
 using namespace appinfra;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using Manager = db::Manager<pg::PG<>>;
+using Manager = db::Manager<pg::PG<>, pg::Replicated<>>;
 using Database = Manager::database_type;
 
 namespace {
@@ -140,7 +140,8 @@ struct ThreadLog {
 // must be there), each through its own checkout.
 class Load {
  public:
-  Load(Database& db, std::string table) : db_(db), table_(std::move(table)), logs_(load_threads) {
+  Load(Database& db, std::string table)
+      : db_(db), replicated_(db.holds<pg::Replicated<>>()), table_(std::move(table)), logs_(load_threads) {
     for (int t = 0; t < load_threads; ++t) threads_.emplace_back([this, t] { run(t); });
   }
   Load(const Load&) = delete;
@@ -176,7 +177,12 @@ class Load {
       } else {
         ++log.reads;
         std::int64_t n = -1;
-        ok = log.timed("read", [&] { n = db_.connect().execute(select, last).scalar<std::int64_t>(); });
+        ok = log.timed("read", [&] {
+          // A replicated database's reads go to a replica (read-your-writes through
+          // synchronous_commit = remote_apply); others' to the database.
+          n = replicated_ ? db_.get<pg::Replicated<>>().connect(db::replica).execute(select, last).scalar<std::int64_t>()
+                          : db_.connect().execute(select, last).scalar<std::int64_t>();
+        });
         if (ok && n != 1) ++log.reads_missing;
       }
       std::this_thread::sleep_for(ok ? 1ms : 5ms);  // a client that does not spin on errors
@@ -184,6 +190,7 @@ class Load {
   }
 
   Database& db_;
+  bool replicated_;
   std::string table_;
   std::vector<ThreadLog> logs_;
   std::atomic<bool> stop_{false};
@@ -337,18 +344,18 @@ void create_table(const test::PgCluster& c, const std::string& table) {
 // Runs one scenario: a Manager on `url`, the load, `fault(db, main_log)` (which
 // returns when it began and when the server was back), the load for `after_up`
 // more; then the pool and the table on `survivor` are checked. `main_log` takes
-// the calls the fault function makes itself.
+// the calls the fault function makes itself; `extra`, more options of the database.
 template <class Fault>
 Figures run_scenario(const std::string& scenario, const std::string& url, const test::PgCluster& survivor,
-                     const std::string& table, Fault&& fault, ThreadLog& main_log) {
+                     const std::string& table, Fault&& fault, ThreadLog& main_log, const db::Options& extra = {}) {
   Figures f;
   f.scenario = scenario;
-  Manager m(log::Logger(log::Level::error),
-            {{"main",
-              {{"url", url},
-               {"pool_size", pool_size},
-               {"max_overflow", max_overflow},
-               {"pool_timeout", std::chrono::duration<double>(pool_timeout).count()}}}});
+  db::Options options{{"url", url},
+                      {"pool_size", pool_size},
+                      {"max_overflow", max_overflow},
+                      {"pool_timeout", std::chrono::duration<double>(pool_timeout).count()}};
+  for (const auto& [k, v] : extra) options.set(k, v);
+  Manager m(log::Logger(log::Level::error), {{"main", options}});
   m.setup();
   Database& db = m.db("main");
 
@@ -426,6 +433,29 @@ void check_failures(const Figures& f, db::Failure expected, std::set<db::Failure
     INFO("failure() " << db::to_string(kind) << " seen " << n << " times");
     CHECK(allowed.count(kind) == 1);
   }
+}
+
+// Starts `primary` with the app role and `table`, and a synchronous streaming
+// standby of it: a write the primary confirmed is on the standby, so the promoted
+// standby must have it (with `remote_apply`, a read there sees it at once too). Set
+// after the base backup: the standby, once promoted, must not wait for a standby of
+// its own.
+std::unique_ptr<test::PgCluster> start_sync_pair(test::PgCluster& primary, const std::string& table,
+                                                 const char* synchronous_commit = "on") {
+  primary.start();
+  primary.create_app_role();
+  create_table(primary, table);
+  std::unique_ptr<test::PgCluster> standby = primary.make_standby();
+  standby->start();
+  primary.sql("ALTER SYSTEM SET synchronous_standby_names = '*'");
+  primary.sql(std::string("ALTER SYSTEM SET synchronous_commit = '") + synchronous_commit + "'");
+  primary.sql("SELECT pg_reload_conf()");
+  const auto until = Clock::now() + 30s;
+  while (primary.sql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") != "1") {
+    REQUIRE(Clock::now() < until);
+    std::this_thread::sleep_for(20ms);
+  }
+  return standby;
 }
 
 // One cluster for the scenarios that keep their server: made at first use, stopped
@@ -545,22 +575,8 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
           "confirmed write",
           "[faults]") {
   test::PgCluster primary;
-  primary.start();
-  primary.create_app_role();
   const std::string scenario = "promote-standby", table = table_for(scenario);
-  create_table(primary, table);
-  std::unique_ptr<test::PgCluster> standby = primary.make_standby();
-  standby->start();
-  // Synchronous replication: a write the primary confirmed is on the standby, so
-  // the promoted standby must have it. Set after the base backup: the standby, once
-  // promoted, must not wait for a standby of its own.
-  primary.sql("ALTER SYSTEM SET synchronous_standby_names = '*'");
-  primary.sql("SELECT pg_reload_conf()");
-  const auto until = Clock::now() + 30s;
-  while (primary.sql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") != "1") {
-    REQUIRE(Clock::now() < until);
-    std::this_thread::sleep_for(20ms);
-  }
+  std::unique_ptr<test::PgCluster> standby = start_sync_pair(primary, table);
 
   ThreadLog main_log;
   const Figures f = run_scenario(scenario, test::multi_host_url(primary, *standby), *standby, table,
@@ -578,6 +594,32 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
   check_bounds(f);
   check_failures(f, db::Failure::server_shutdown,
                  {db::Failure::connection_lost, db::Failure::in_doubt, db::Failure::read_only});
+}
+
+TEST_CASE("pg::Replicated under load: reads stay on the standby while the primary is killed and the standby "
+          "promoted, and writes follow the promotion without losing a confirmed write",
+          "[faults][replicas]") {
+  test::PgCluster primary;
+  const std::string scenario = "replicated-promote", table = table_for(scenario);
+  std::unique_ptr<test::PgCluster> standby = start_sync_pair(primary, table, "remote_apply");
+
+  ThreadLog main_log;
+  const Figures f = run_scenario(
+      scenario, primary.url(), *standby, table,
+      [&](Database&, ThreadLog&) {
+        ReadyWatch ready(*standby);
+        FaultTimes t;
+        t.begun = Clock::now();
+        primary.stop("immediate");           // and it stays down
+        std::this_thread::sleep_for(300ms);  // a failover is not instant
+        standby->promote();
+        t.up = ready.at(Clock::now());
+        return t;
+      },
+      main_log, {{"replicas", db::Value::List{standby->url()}}, {"replica_check_interval", 0.1}});
+  check_bounds(f);
+  CHECK(f.read_errors == 0);  // reads continued on the standby throughout
+  check_failures(f, db::Failure::server_shutdown, {db::Failure::connection_lost, db::Failure::in_doubt});
 }
 
 TEST_CASE("with default settings, no connection checked out after the server is back fails its first statement",
