@@ -173,12 +173,13 @@ class Replicated {
 
   /// PG<>::prepare() on every host's pools, those opened later too.
   void prepare(const std::string& name, const std::string& sql) {
+    // A pool is published under prepared_mutex_ (reads_of, writes_of): it is
+    // either seen here or given the list there.
     std::lock_guard lock(prepared_mutex_);
     prepared_.emplace_back(name, sql);
     for (auto& h : hosts_) {
-      std::lock_guard open(h->open_mutex);
-      if (h->rw_owner) h->rw_owner->prepare(name, sql);
-      if (h->ro_owner) h->ro_owner->prepare(name, sql);
+      if (auto* p = h->rw.load(std::memory_order_acquire)) p->prepare(name, sql);
+      if (auto* r = h->ro.load(std::memory_order_acquire)) r->prepare(name, sql);
     }
   }
 
@@ -279,7 +280,7 @@ class Replicated {
     db::DatabaseConfig rw_config, ro_config;
     std::string shown;  // the url, password redacted
     bool configured_primary;
-    std::mutex open_mutex;  // one opening of each pool at a time
+    std::mutex open_mutex;  // one opening at a time; taken before prepared_mutex_, never after
     std::unique_ptr<primary_type> rw_owner;
     std::unique_ptr<replica_type> ro_owner;
     std::atomic<primary_type*> rw{nullptr};
@@ -343,9 +344,9 @@ class Replicated {
         try {
           return get(*r, slice);
         } catch (const db::PoolTimeoutError& e) {
+          if (until.passed()) throw;  // the caller's time is up, not necessarily the replica's fault
           h.fit.store(false, std::memory_order_release);
           h.set_error(e.what());
-          if (until.passed()) throw;
         }
       }
     }
@@ -369,23 +370,23 @@ class Replicated {
   replica_type& reads_of(Host& h) {
     if (replica_type* r = h.ro.load(std::memory_order_acquire)) return *r;
     std::lock_guard lock(h.open_mutex);
-    if (!h.ro_owner) {
-      h.ro_owner = std::make_unique<replica_type>(logger_, h.ro_config);
-      std::lock_guard p(prepared_mutex_);
-      for (const auto& [name, sql] : prepared_) h.ro_owner->prepare(name, sql);
-      h.ro.store(h.ro_owner.get(), std::memory_order_release);
-    }
+    if (h.ro_owner) return *h.ro_owner;
+    auto made = std::make_unique<replica_type>(logger_, h.ro_config);  // connects: outside prepared_mutex_
+    std::lock_guard p(prepared_mutex_);
+    for (const auto& [name, sql] : prepared_) made->prepare(name, sql);
+    h.ro_owner = std::move(made);
+    h.ro.store(h.ro_owner.get(), std::memory_order_release);
     return *h.ro_owner;
   }
   primary_type& writes_of(Host& h) {
     if (primary_type* p = h.rw.load(std::memory_order_acquire)) return *p;
     std::lock_guard lock(h.open_mutex);
-    if (!h.rw_owner) {
-      h.rw_owner = std::make_unique<primary_type>(logger_, h.rw_config);
-      std::lock_guard p(prepared_mutex_);
-      for (const auto& [name, sql] : prepared_) h.rw_owner->prepare(name, sql);
-      h.rw.store(h.rw_owner.get(), std::memory_order_release);
-    }
+    if (h.rw_owner) return *h.rw_owner;
+    auto made = std::make_unique<primary_type>(logger_, h.rw_config);
+    std::lock_guard p(prepared_mutex_);
+    for (const auto& [name, sql] : prepared_) made->prepare(name, sql);
+    h.rw_owner = std::move(made);
+    h.rw.store(h.rw_owner.get(), std::memory_order_release);
     return *h.rw_owner;
   }
 

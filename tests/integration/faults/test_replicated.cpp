@@ -125,7 +125,7 @@ TEST_CASE("pg::Replicated: connect() and session() go to the primary; connect(db
 }
 
 TEST_CASE("a replica further behind than max_replica_lag gets no reads until it has caught up; with "
-          "replica_fallback: error, reads then fail naming the database and the host",
+          "replica_fallback = error, reads then fail naming the database and the host",
           "[replicas]") {
   Pair& p = pair();
   pg::Replicated<> db(quiet, config(p, {{"max_replica_lag", 0.3}}));
