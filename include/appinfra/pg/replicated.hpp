@@ -109,7 +109,12 @@ class Replicated {
     Host& first = *hosts_.front();
     first.rw_owner = std::make_unique<primary_type>(logger_, first.rw_config);
     first.rw.store(first.rw_owner.get(), std::memory_order_release);
-    for (auto& h : hosts_) checkers_.emplace_back([this, &h = *h] { run_checks(h); });
+    try {
+      for (auto& h : hosts_) checkers_.emplace_back([this, &h = *h] { run_checks(h); });
+    } catch (...) {  // no destructor runs after a constructor throws: join those started
+      stop_checks();
+      throw;
+    }
     std::unique_lock lock(stop_mutex_);
     stop_cv_.wait_for(lock, config_.pool.timeout, [&] { return first_checks_ == hosts_.size(); });
   }

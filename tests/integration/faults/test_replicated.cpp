@@ -3,6 +3,7 @@
 // while it lags or is down and taken back when it is fit again. The failover under
 // load (the primary killed, the standby promoted) is a scenario of test_faults.cpp.
 
+#include "../../support/laws/backend.hpp"
 #include "../../support/pg_cluster.hpp"
 
 #include <appinfra/db.hpp>
@@ -186,4 +187,26 @@ TEST_CASE("reads go to the primary while the standby is down, and back to the st
   p.standby->start();
   REQUIRE(eventually([&] { return db.host_states()[1].fit; }));
   CHECK(in_recovery(db.connect(db::replica)));
+}
+
+TEST_CASE("pg::Replicated keeps the laws of db::Interface", "[replicas]") {
+  Pair& p = pair();
+  // Checks only at construction (a check holds a connection for a moment, which
+  // the laws' exact counts would see).
+  const auto make = [&] { return std::make_unique<pg::Replicated<>>(quiet, config(p, {{"replica_check_interval", 600}})); };
+  test::laws::backend_laws<pg::Replicated<>>(make);
+  test::laws::backend_session_rolls_back_unless_committed<pg::Replicated<>>(make, "replicated_laws");
+}
+
+TEST_CASE("a database with replicas is pg::Replicated's, read-write only; PG<> takes those without", "[replicas]") {
+  const auto with = db::DatabaseConfig::from("main", {{"url", "postgresql://p/db"}, {"replicas", "postgresql://r/db"}});
+  const auto without = db::DatabaseConfig::from("main", {{"url", "postgresql://p/db"}});
+  const auto readonly =
+      db::DatabaseConfig::from("main", {{"url", "postgresql://p/db"}, {"replicas", "postgresql://r/db"}, {"readonly", true}});
+  CHECK(pg::Replicated<>::accepts(with));
+  CHECK_FALSE(pg::Replicated<>::accepts(without));
+  CHECK_FALSE(pg::Replicated<>::accepts(readonly));
+  CHECK_FALSE(pg::PG<>::accepts(with));
+  CHECK_FALSE(pg::PG<db::ReadOnly>::accepts(readonly));
+  CHECK(pg::PG<>::accepts(without));
 }
