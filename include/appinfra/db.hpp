@@ -30,6 +30,7 @@
 #include <appinfra/db/manager.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/ordered_map.hpp>
+#include <appinfra/db/replica.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/static_manager.hpp>
 #include <appinfra/db/stats.hpp>

@@ -2,9 +2,11 @@
 // The result of a health check.
 
 #include <appinfra/db/ordered_map.hpp>
+#include <appinfra/db/replica.hpp>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace appinfra::db {
 
@@ -21,6 +23,9 @@ struct HealthResult {
   double response_time_ms = 0.0;
   /// Empty when healthy; otherwise why not (never a password).
   std::string error;
+  /// A replicated database's hosts (pg::Replicated), as its last checks found them;
+  /// empty for other databases. status is that of the writes (the primary).
+  std::vector<HostState> hosts;
 
   [[nodiscard]] bool healthy() const noexcept { return status == HealthStatus::healthy; }
 };

@@ -103,6 +103,11 @@ class Manager : public detail::ManagerBase<Manager<Backends...>, typename detail
       }
     });
     if (made) return;
+    if (!c.pg.replicas.empty())
+      throw ConfigError(c.name, "replicas", "[...]",
+                        fmt::format("database '{}': key 'replicas' is given but this Manager has no backend for a "
+                                    "database with replicas{} (add pg::Replicated<> to the Manager's backends)",
+                                    c.name, c.readonly ? " that is read-only" : ""));
     DatabaseConfig other = c;
     other.readonly = !c.readonly;
     bool other_access = false;

@@ -2,6 +2,7 @@
 // Statistics: the Manager's setup counts and a pool's occupancy.
 
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/replica.hpp>
 
 #include <array>
 #include <cstddef>
@@ -36,6 +37,8 @@ struct DurationHistogram {
   std::uint64_t count = 0;  ///< all observations (the +Inf bucket)
   double sum_s = 0;         ///< their sum, in seconds
 };
+
+struct HostPoolStatus;
 
 /// The seed's get_pool_status(), and more. Value type. A snapshot: each connection is
 /// counted once, so total_connections == checked_in + checked_out always holds.
@@ -79,6 +82,17 @@ struct PoolStatus {
   /// pool's statistics policy. A failed setup attempt's connector is gone with it
   /// (see DatabaseState::setup_failure).
   std::array<std::uint64_t, failure_kinds> errors_total{};
+
+  /// A replicated database's hosts (pg::Replicated), each with its own pools; the
+  /// figures above are their sums. Empty for other databases.
+  std::vector<HostPoolStatus> hosts;
+};
+
+/// One host of a replicated database in get_pool_status(). Value type.
+struct HostPoolStatus {
+  HostState state;
+  std::optional<PoolStatus> writes;  ///< its read-write pool, once it has been the writer
+  std::optional<PoolStatus> reads;   ///< its read-only pool (reads, and the role and lag checks), once opened
 };
 
 /// Where a database's setup stands.

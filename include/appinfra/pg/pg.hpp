@@ -55,7 +55,7 @@ class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L
 
   static bool accepts(const db::DatabaseConfig& c) noexcept {
     const auto& s = c.url.scheme();
-    return (s == "postgresql" || s == "postgres") && c.readonly == A::read_only;
+    return (s == "postgresql" || s == "postgres") && c.readonly == A::read_only && c.pg.replicas.empty();
   }
 
   /// Creates the database first when create_db is set, then warms the pool up.

@@ -38,7 +38,7 @@
 using namespace appinfra;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using Manager = db::Manager<pg::PG<>>;
+using Manager = db::Manager<pg::PG<>, pg::Replicated<>>;
 using Database = Manager::database_type;
 
 namespace {
@@ -70,6 +70,7 @@ struct ErrorRecord {
   bool foreign = false;            // not a db::Error: issue 10 §2
   std::optional<db::Failure> failure;  // of a ConnectionError or QueryError
   Clock::time_point start, end;
+  std::string what_call;           // what the call did ("write", "read", ...)
 };
 
 std::optional<db::Failure> failure_of(const std::exception& e) {
@@ -96,6 +97,7 @@ std::string describe(const std::exception& e) {
 // (Catch2's assertions are for the main thread only).
 struct ThreadLog {
   std::vector<Clock::time_point> successes;  // when each successful call ended
+  std::vector<Clock::time_point> write_successes;  // when each confirmed write ended
   std::vector<ErrorRecord> errors;
   std::vector<std::int64_t> confirmed;       // ids whose INSERT returned without error
   Clock::duration longest{};
@@ -112,11 +114,11 @@ struct ThreadLog {
       call();
       ok = true;
     } catch (const db::Error& e) {
-      r = {describe(e), e.what(), false, failure_of(e), start, {}};
+      r = {describe(e), e.what(), false, failure_of(e), start, {}, what};
     } catch (const std::exception& e) {
-      r = {"foreign " + describe(e), e.what(), true, std::nullopt, start, {}};
+      r = {"foreign " + describe(e), e.what(), true, std::nullopt, start, {}, what};
     } catch (...) {
-      r = {"foreign (not a std::exception)", "", true, std::nullopt, start, {}};
+      r = {"foreign (not a std::exception)", "", true, std::nullopt, start, {}, what};
     }
     const auto end = Clock::now();
     if (ok) {
@@ -138,7 +140,8 @@ struct ThreadLog {
 // must be there), each through its own checkout.
 class Load {
  public:
-  Load(Database& db, std::string table) : db_(db), table_(std::move(table)), logs_(load_threads) {
+  Load(Database& db, std::string table)
+      : db_(db), replicated_(db.holds<pg::Replicated<>>()), table_(std::move(table)), logs_(load_threads) {
     for (int t = 0; t < load_threads; ++t) threads_.emplace_back([this, t] { run(t); });
   }
   Load(const Load&) = delete;
@@ -168,12 +171,18 @@ class Load {
         ok = log.timed("write", [&] { db_.connect().execute(insert, id); });
         if (ok) {
           log.confirmed.push_back(id);
+          log.write_successes.push_back(log.successes.back());
           last = id;
         }
       } else {
         ++log.reads;
         std::int64_t n = -1;
-        ok = log.timed("read", [&] { n = db_.connect().execute(select, last).scalar<std::int64_t>(); });
+        ok = log.timed("read", [&] {
+          // A replicated database's reads go to a replica (read-your-writes through
+          // synchronous_commit = remote_apply); others' to the database.
+          n = replicated_ ? db_.get<pg::Replicated<>>().connect(db::replica).execute(select, last).scalar<std::int64_t>()
+                          : db_.connect().execute(select, last).scalar<std::int64_t>();
+        });
         if (ok && n != 1) ++log.reads_missing;
       }
       std::this_thread::sleep_for(ok ? 1ms : 5ms);  // a client that does not spin on errors
@@ -181,6 +190,7 @@ class Load {
   }
 
   Database& db_;
+  bool replicated_;
   std::string table_;
   std::vector<ThreadLog> logs_;
   std::atomic<bool> stop_{false};
@@ -248,6 +258,9 @@ struct Figures {
   Clock::duration longest{};
   std::string longest_call;
   std::optional<Clock::duration> first_success;  // after the server accepts again
+  std::optional<Clock::duration> first_write;    // the first confirmed write after it
+  int errors_in_window = 0;                      // calls that failed and overlapped [fault begun, server back]
+  int read_errors = 0, write_errors = 0;         // calls of the load that failed, by what they did
   std::vector<std::int64_t> confirmed_ids;
   std::size_t confirmed = 0, lost = 0;
   std::int64_t reads = 0, writes = 0, reads_missing = 0;
@@ -266,6 +279,9 @@ struct Figures {
     s << "} foreign=" << foreign << " errors_after_up=" << errors_after_up
       << " longest_call_ms=" << static_cast<long>(ms(longest))
       << " first_success_ms=" << (first_success ? std::to_string(static_cast<long>(ms(*first_success))) : "none")
+      << " first_write_ms=" << (first_write ? std::to_string(static_cast<long>(ms(*first_write))) : "none")
+      << " errors_in_window=" << errors_in_window << " read_errors=" << read_errors
+      << " write_errors=" << write_errors
       << " writes_confirmed=" << confirmed << " writes_lost=" << lost << " reads_missing=" << reads_missing
       << " checked_out_after=" << checked_out_after << " slots_unusable=" << slots_unusable
       << " (writes=" << writes << " reads=" << reads << ")\n";
@@ -296,9 +312,13 @@ void merge(Figures& f, const ThreadLog& log, const FaultTimes& t, bool from_load
     // fault and still running when it struck fails because of it.)
     if (e.end < t.begun) ++f.errors_before_fault;
     if (from_load && e.start >= t.up) ++f.errors_after_up;
+    if (e.end >= t.begun && e.start <= t.up) ++f.errors_in_window;
+    if (from_load) ++(e.what_call == "write" ? f.write_errors : f.read_errors);
   }
   const auto s = std::lower_bound(log.successes.begin(), log.successes.end(), t.up);
   if (s != log.successes.end() && (!f.first_success || *s - t.up < *f.first_success)) f.first_success = *s - t.up;
+  const auto w = std::lower_bound(log.write_successes.begin(), log.write_successes.end(), t.up);
+  if (w != log.write_successes.end() && (!f.first_write || *w - t.up < *f.first_write)) f.first_write = *w - t.up;
   if (log.longest > f.longest) {
     f.longest = log.longest;
     f.longest_call = log.longest_call;
@@ -324,18 +344,18 @@ void create_table(const test::PgCluster& c, const std::string& table) {
 // Runs one scenario: a Manager on `url`, the load, `fault(db, main_log)` (which
 // returns when it began and when the server was back), the load for `after_up`
 // more; then the pool and the table on `survivor` are checked. `main_log` takes
-// the calls the fault function makes itself.
+// the calls the fault function makes itself; `extra`, more options of the database.
 template <class Fault>
 Figures run_scenario(const std::string& scenario, const std::string& url, const test::PgCluster& survivor,
-                     const std::string& table, Fault&& fault, ThreadLog& main_log) {
+                     const std::string& table, Fault&& fault, ThreadLog& main_log, const db::Options& extra = {}) {
   Figures f;
   f.scenario = scenario;
-  Manager m(log::Logger(log::Level::error),
-            {{"main",
-              {{"url", url},
-               {"pool_size", pool_size},
-               {"max_overflow", max_overflow},
-               {"pool_timeout", std::chrono::duration<double>(pool_timeout).count()}}}});
+  db::Options options{{"url", url},
+                      {"pool_size", pool_size},
+                      {"max_overflow", max_overflow},
+                      {"pool_timeout", std::chrono::duration<double>(pool_timeout).count()}};
+  for (const auto& [k, v] : extra) options.set(k, v);
+  Manager m(log::Logger(log::Level::error), {{"main", options}});
   m.setup();
   Database& db = m.db("main");
 
@@ -389,6 +409,8 @@ void check_bounds(const Figures& f) {
   CHECK(ms(f.longest) <= ms(blocked_limit));
   CHECK(f.first_success.has_value());
   if (f.first_success) CHECK(ms(*f.first_success) <= ms(first_success_limit));
+  CHECK(f.first_write.has_value());  // writes succeed again, not only reads
+  if (f.first_write) CHECK(ms(*f.first_write) <= ms(first_success_limit));
   CHECK(f.checked_out_after == 0);
   CHECK(f.slots_unusable == 0);
 }
@@ -411,6 +433,29 @@ void check_failures(const Figures& f, db::Failure expected, std::set<db::Failure
     INFO("failure() " << db::to_string(kind) << " seen " << n << " times");
     CHECK(allowed.count(kind) == 1);
   }
+}
+
+// Starts `primary` with the app role and `table`, and a synchronous streaming
+// standby of it: a write the primary confirmed is on the standby, so the promoted
+// standby must have it (with `remote_apply`, a read there sees it at once too). Set
+// after the base backup: the standby, once promoted, must not wait for a standby of
+// its own.
+std::unique_ptr<test::PgCluster> start_sync_pair(test::PgCluster& primary, const std::string& table,
+                                                 const char* synchronous_commit = "on") {
+  primary.start();
+  primary.create_app_role();
+  create_table(primary, table);
+  std::unique_ptr<test::PgCluster> standby = primary.make_standby();
+  standby->start();
+  primary.sql("ALTER SYSTEM SET synchronous_standby_names = '*'");
+  primary.sql(std::string("ALTER SYSTEM SET synchronous_commit = '") + synchronous_commit + "'");
+  primary.sql("SELECT pg_reload_conf()");
+  const auto until = Clock::now() + 30s;
+  while (primary.sql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") != "1") {
+    REQUIRE(Clock::now() < until);
+    std::this_thread::sleep_for(20ms);
+  }
+  return standby;
 }
 
 // One cluster for the scenarios that keep their server: made at first use, stopped
@@ -530,22 +575,8 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
           "confirmed write",
           "[faults]") {
   test::PgCluster primary;
-  primary.start();
-  primary.create_app_role();
   const std::string scenario = "promote-standby", table = table_for(scenario);
-  create_table(primary, table);
-  std::unique_ptr<test::PgCluster> standby = primary.make_standby();
-  standby->start();
-  // Synchronous replication: a write the primary confirmed is on the standby, so
-  // the promoted standby must have it. Set after the base backup: the standby, once
-  // promoted, must not wait for a standby of its own.
-  primary.sql("ALTER SYSTEM SET synchronous_standby_names = '*'");
-  primary.sql("SELECT pg_reload_conf()");
-  const auto until = Clock::now() + 30s;
-  while (primary.sql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") != "1") {
-    REQUIRE(Clock::now() < until);
-    std::this_thread::sleep_for(20ms);
-  }
+  std::unique_ptr<test::PgCluster> standby = start_sync_pair(primary, table);
 
   ThreadLog main_log;
   const Figures f = run_scenario(scenario, test::multi_host_url(primary, *standby), *standby, table,
@@ -563,6 +594,32 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
   check_bounds(f);
   check_failures(f, db::Failure::server_shutdown,
                  {db::Failure::connection_lost, db::Failure::in_doubt, db::Failure::read_only});
+}
+
+TEST_CASE("pg::Replicated under load: reads stay on the standby while the primary is killed and the standby "
+          "promoted, and writes follow the promotion without losing a confirmed write",
+          "[faults][replicas]") {
+  test::PgCluster primary;
+  const std::string scenario = "replicated-promote", table = table_for(scenario);
+  std::unique_ptr<test::PgCluster> standby = start_sync_pair(primary, table, "remote_apply");
+
+  ThreadLog main_log;
+  const Figures f = run_scenario(
+      scenario, primary.url(), *standby, table,
+      [&](Database&, ThreadLog&) {
+        ReadyWatch ready(*standby);
+        FaultTimes t;
+        t.begun = Clock::now();
+        primary.stop("immediate");           // and it stays down
+        std::this_thread::sleep_for(300ms);  // a failover is not instant
+        standby->promote();
+        t.up = ready.at(Clock::now());
+        return t;
+      },
+      main_log, {{"replicas", db::Value::List{standby->url()}}, {"replica_check_interval", 0.1}});
+  check_bounds(f);
+  CHECK(f.read_errors == 0);  // reads continued on the standby throughout
+  check_failures(f, db::Failure::server_shutdown, {db::Failure::connection_lost, db::Failure::in_doubt});
 }
 
 TEST_CASE("with default settings, no connection checked out after the server is back fails its first statement",

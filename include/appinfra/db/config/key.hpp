@@ -31,6 +31,7 @@ enum class Kind {
   level,              ///< a log level name (log::find_level)
   name,               ///< an SQL name: [a-z][a-z0-9_]*
   name_list,          ///< SQL names, [a-z][a-z0-9_-]*: comma-separated, or a list
+  url_list,           ///< database urls: a list, or one url as a text (commas belong to a multi-host url)
 };
 
 /// Where a key is documented (the README groups its table by these).

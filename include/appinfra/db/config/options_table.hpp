@@ -45,6 +45,7 @@ inline std::string type_text(const KeySpec& k) {
     case Kind::level: return "level name";
     case Kind::name: return "name";
     case Kind::name_list: return "comma-separated names";
+    case Kind::url_list: return "list of urls";
   }
   return "";
 }

@@ -4,6 +4,7 @@
 // backend; pg/ re-exports them as pg::Options.
 
 #include <appinfra/db/config/key.hpp>
+#include <appinfra/db/url.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -29,6 +30,14 @@ struct PgOptions {
   /// A file holding the password, read for each new connection (a rotated secret
   /// takes effect without a restart); empty: none. Never with a password in the url.
   std::string password_file;
+
+  // Replicas (pg::Replicated): the hosts reads may go to, and when one is fit.
+  /// What reads do when no replica is fit: go to the primary, or fail.
+  enum class ReplicaFallback { primary, error };
+  std::vector<Url> replicas;                  ///< streaming standbys of `url`; empty: none
+  Seconds max_replica_lag{10};                ///< a replica further behind is skipped
+  Seconds replica_check_interval{1};          ///< how often each host's role and lag are checked
+  ReplicaFallback replica_fallback = ReplicaFallback::primary;
 };
 
 }  // namespace appinfra::db
@@ -61,6 +70,23 @@ inline constexpr std::tuple pg_keys{
                 .doc = "runs of one statement text on a connection after which `execute()` prepares it there; 0: "
                        "never (needed behind PgBouncer in transaction mode)"},
         [](auto& c) -> auto& { return c.pg.prepare_threshold; }},
+    Key{KeySpec{.name = "replicas", .kind = Kind::url_list, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "urls of streaming replicas of `url`, for reads asked for with `db::replica` (`pg::Replicated`)"},
+        [](auto& c) -> auto& { return c.pg.replicas; }},
+    Key{KeySpec{.name = "max_replica_lag", .kind = Kind::duration, .section = Section::postgresql,
+                .backends = Backends::postgresql,
+                .doc = "a replica further behind gets no reads (its lag: the age of its last replayed transaction, "
+                       "0 when it has replayed all it received)"},
+        [](auto& c) -> auto& { return c.pg.max_replica_lag; }},
+    Key{KeySpec{.name = "replica_check_interval", .kind = Kind::duration, .section = Section::postgresql,
+                .min_inclusive = false, .backends = Backends::postgresql,
+                .doc = "how often the role and lag of each host of a replicated database are checked"},
+        [](auto& c) -> auto& { return c.pg.replica_check_interval; }},
+    Key{KeySpec{.name = "replica_fallback", .kind = Kind::choice, .section = Section::postgresql,
+                .choices = "primary|error", .backends = Backends::postgresql,
+                .doc = "reads when no replica is fit: to the primary, or a `ConnectionError`"},
+        [](auto& c) -> auto& { return c.pg.replica_fallback; }},
 };
 
 }  // namespace appinfra::db::detail

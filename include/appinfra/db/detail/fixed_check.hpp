@@ -65,7 +65,8 @@ constexpr std::string_view kind_mismatch(const KeySpec& spec) {
     case Kind::choice:
     case Kind::level:
     case Kind::name:
-    case Kind::name_list: return is_text<V> ? "" : "takes a text";
+    case Kind::name_list:
+    case Kind::url_list: return is_text<V> ? "" : "takes a text";
   }
   return "";
 }

@@ -299,7 +299,7 @@ class ManagerBase {
       for_each_entry([&](const EntryState& s, auto* backend) {
         if (backend == nullptr || std::find(recheck.begin(), recheck.end(), s.name) == recheck.end()) return;
         if (s.available()) report.insert_or_assign(s.name, backend->health_check());
-        else report.insert_or_assign(s.name, HealthResult{HealthStatus::unhealthy, 0.0, "closed"});
+        else report.insert_or_assign(s.name, HealthResult{HealthStatus::unhealthy, 0.0, "closed", {}});
       });
     return report;
   }

@@ -61,6 +61,19 @@ class PooledBackend {
     return typename Derived::Session(pool_.acquire(where, deadline), deadline);
   }
 
+  /// connect(deadline) whose checkout also gives up at `checkout` (a router that
+  /// tries one host for a while, then another: pg::Replicated); the statements
+  /// are bounded by `deadline` only.
+  [[nodiscard]] auto connect_within(Deadline checkout, Deadline deadline,
+                                    std::source_location where = std::source_location::current()) {
+    return typename Derived::Connection(pool_.acquire(where, earliest(checkout, deadline)), deadline);
+  }
+  /// session(deadline) whose checkout also gives up at `checkout` (see connect_within).
+  [[nodiscard]] auto session_within(Deadline checkout, Deadline deadline,
+                                    std::source_location where = std::source_location::current()) {
+    return typename Derived::Session(pool_.acquire(where, earliest(checkout, deadline)), deadline);
+  }
+
   /// Runs `f(session)` in a transaction and commits; when the attempt fails for a
   /// reason a new attempt may cure (QueryError::retryable(): PostgreSQL's
   /// serialization failure 40001 or deadlock 40P01, SQLite's BUSY or LOCKED), runs

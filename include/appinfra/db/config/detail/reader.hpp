@@ -155,6 +155,23 @@ struct Reader {
     if (!is_valid_name(k, f)) throw bad(k.name, v, "expected a name matching [a-z][a-z0-9_]*");
   }
   void read(std::vector<std::string>& f, const KeySpec& k, const Value& v) const { f = names(k, v); }
+  // A list of urls (replicas): one url as a text is a list of one, since a comma
+  // inside a PostgreSQL url separates the hosts of one multi-host url.
+  void read(std::vector<Url>& f, const KeySpec& k, const Value& v) const {
+    std::vector<std::string> items;
+    if (const auto* l = std::get_if<Value::List>(&v.storage()))
+      items = *l;
+    else
+      items.push_back(text(k.name, v));
+    f.clear();
+    for (const auto& item : items) {
+      if (item.empty()) throw bad(k.name, v, "an empty url; expected database urls such as postgresql://host/db");
+      f.push_back(Url::parse(item));
+      const std::string& scheme = f.back().scheme();
+      if (scheme != "postgresql" && scheme != "postgres")
+        throw bad(k.name, v, fmt::format("{} is not a postgresql:// url", shown(f.back().redacted())));
+    }
+  }
   void read(Url& f, const KeySpec& k, const Value& v) const {
     const std::string t = text(k.name, v);
     if (t.empty())
