@@ -48,7 +48,7 @@ TEST_CASE("the known keys are listed the core's first, then PostgreSQL's, each i
         "auto_reconnect, max_retries, retry_delay, query_lg_level, pool_reuse, pool_recycle_jitter, pre_ping_window, "
         "pre_ping_grace, min_idle, lazy_min_idle, idle_timeout, overflow_idle_timeout, hold_warning, "
         "query_log_params, setup_retry, setup_retry_max_interval, prepared_cache_size, statement_timeout, "
-        "keepalives, extensions, schema, password_file, prepare_threshold");
+        "keepalives, extensions, schema, password_file, prepare_threshold, pooler");
   CHECK_THAT(rejected({{"url", "sqlite://"}, {"pool_sise", 1}}).what(), Contains("known keys: " + list));
 }
 
