@@ -20,6 +20,8 @@ packages=(
   # CLI11 2.1 (header-only): the command-line tool appinfra-db (tools/appinfra-db).
   libcli11-dev
   postgresql postgresql-common
+  # PgBouncer 1.18: the pg suite runs again through it in transaction mode (tests/integration/pgbouncer).
+  pgbouncer
   # The fuzz targets (tests/fuzz): clang 14, its libFuzzer and sanitizer runtimes
   # (-fsanitize=fuzzer,address,undefined), and llvm-symbolizer for readable stacks.
   clang-14 libclang-rt-14-dev llvm-14

@@ -3,6 +3,7 @@
 // test command after it starts a throwaway cluster. Without it a test fails; it
 // never skips.
 
+#include <appinfra/db/config/options.hpp>
 #include <appinfra/db/url.hpp>
 
 #include <catch2/catch.hpp>
@@ -22,6 +23,20 @@ inline std::string pg_url() {
 }
 
 inline std::string pg_password() { return db::Url::parse(pg_url()).password(); }
+
+/// The `pooler` key of the suite's databases: APPINFRA_TEST_POOLER (`transaction`
+/// when tests/integration/pgbouncer/run.sh runs the suite again through PgBouncer,
+/// with DATABASE_URL pointing at it), `none` otherwise.
+inline std::string pg_pooler() {
+  const char* p = std::getenv("APPINFRA_TEST_POOLER");
+  return p == nullptr || *p == '\0' ? "none" : p;
+}
+
+/// `o` with the suite's `pooler`, unless it says one itself.
+inline db::Options with_pooler(db::Options o) {
+  if (o.find("pooler") == nullptr) o.set("pooler", pg_pooler());
+  return o;
+}
 
 /// A name no other test or process uses, for tables and databases.
 inline std::string unique_name(const std::string& prefix) {

@@ -326,3 +326,30 @@ TEST_CASE("the url's password given to another key is not shown in the error abo
   CHECK_THAT(dup, Contains("given twice"));
   CHECK(dup.find("s3cretPW") == std::string::npos);
 }
+
+TEST_CASE("pooler: none by default; transaction turns automatic preparation off unless it is set") {
+  CHECK(DatabaseConfig::from("primary", {{"url", "postgresql://h/db"}}).pg.pooler == db::Pooler::none);
+  const auto c = DatabaseConfig::from("primary", {{"url", "postgresql://h/db"}, {"pooler", "transaction"}});
+  CHECK(c.pg.pooler == db::Pooler::transaction);
+  CHECK(c.pg.prepare_threshold == 0);
+  CHECK(DatabaseConfig::from("primary", {{"url", "postgresql://h/db"}, {"pooler", "none"}}).pg.prepare_threshold == 5);
+  CHECK(DatabaseConfig::from("primary", {{"url", "postgresql://h/db"}, {"pooler", "transaction"}, {"prepare_threshold", 0}})
+            .pg.prepare_threshold == 0);
+}
+
+TEST_CASE("a bad pooler, or one with prepare_threshold or create_db, is a ConfigError naming the keys") {
+  const auto bad = rejected({{"url", "postgresql://h/db"}, {"pooler", "session"}}, "orders");
+  CHECK(bad.database() == "orders");
+  CHECK(bad.key() == "pooler");
+  CHECK(bad.value() == "'session'");
+  CHECK_THAT(bad.what(), Contains("'orders'") && Contains("'pooler'") && Contains("'session'") &&
+                             Contains("'none' or 'transaction'"));
+  const auto both = rejected({{"url", "postgresql://h/db"}, {"pooler", "transaction"}, {"prepare_threshold", 5}});
+  CHECK(both.key() == "prepare_threshold");
+  CHECK(both.value() == "5");
+  CHECK_THAT(both.what(), Contains("key 'prepare_threshold' is 5 but key 'pooler' is 'transaction'"));
+  const auto create = rejected({{"url", "postgresql://h/db"}, {"pooler", "transaction"}, {"create_db", true}});
+  CHECK(create.key() == "create_db");
+  CHECK_THAT(create.what(), Contains("'pooler' is 'transaction'") && Contains("directly"));
+  CHECK_THAT(rejected({{"url", "sqlite:///x.db"}, {"pooler", "transaction"}}).what(), Contains("for PostgreSQL"));
+}

@@ -106,6 +106,11 @@ TEST_CASE("the compile-time check names the database, the key, the value and the
   constexpr auto access = db::fixed_options(db::option<"readonly">(true));
   STATIC_REQUIRE(fixed_violation<"p", access, StubBackend<>>().view() ==
                  "database 'p': key 'readonly' is true but its declared backend is read-write");
+  constexpr auto pooled = db::fixed_options(db::option<"pooler">("transaction"), db::option<"prepare_threshold">(5));
+  STATIC_REQUIRE(fixed_violation<"p", pooled, StubBackend<>>().view().starts_with(
+      "database 'p': key 'prepare_threshold' is 5 but key 'pooler' is 'transaction': "));
+  constexpr auto pooled_off = db::fixed_options(db::option<"pooler">("transaction"), db::option<"prepare_threshold">(0));
+  STATIC_REQUIRE(fixed_violation<"p", pooled_off, StubBackend<>>().empty());
   STATIC_REQUIRE(fixed_violation<"p", primary_options, StubBackend<>>().empty());
 }
 

@@ -174,6 +174,8 @@ namespace detail {
 /// mode (execute(sql, args...)); `Dialect` says how this backend locks and what it
 /// adds (extensions, schema):
 ///   lock(conn), unlock(conn): around the whole run (PostgreSQL: an advisory lock);
+///   each_transaction(conn), optional: run first in each transaction (PostgreSQL
+///   behind a pooler in transaction mode: a transaction-level advisory lock);
 ///   begin: the statement that starts each migration's transaction (SQLite: BEGIN
 ///   EXCLUSIVE, which is also its lock); setup(conn): extensions and schema.
 /// Each migration runs in its own transaction with its record; the record is
@@ -289,6 +291,7 @@ class MigrationRunner {
   void in_transaction(std::int64_t version, const std::string& name, F&& f) {
     conn_.execute(dialect_.begin);
     try {
+      if constexpr (requires { dialect_.each_transaction(conn_); }) dialect_.each_transaction(conn_);
       f();
       conn_.execute("COMMIT");
     } catch (const std::exception& e) {

@@ -42,9 +42,19 @@ struct Batch {
 };
 
 /// A registered prepared statement on `t`, declared on the connection first.
+/// Behind a pooler in transaction mode the registered text runs unprepared
+/// (PgBouncer 1.18 does not carry a prepared statement from one server connection
+/// to the next); its session state is refused as any statement's.
 template <class Lease, class... Args>
 db::Result exec_prepared(Lease& lease, pqxx::transaction_base& t, const std::string& name, const Args&... args) {
   const auto& connector = lease.connector();
+  if (connector.behind_pooler()) {
+    const std::string sql = connector.prepared().text(connector.name(), name);
+    const SessionEffect effect = session_effect(sql);
+    if (effect.session_state) throw session_state_refused(connector.name());
+    track(lease, effect);
+    return exec(t, sql, is_query(sql), args...);
+  }
   const Declared& declared = connector.prepared().declare(connector.name(), lease.get(), name);
   track(lease, declared.effect);  // known once declared: the statement's text is the registry's
   return to_result(t.exec_prepared(name, param(args)...), declared.query);
@@ -69,6 +79,7 @@ inline SessionEffect effect_of(const std::vector<std::string>& statements) {
     const SessionEffect one = session_effect(s);
     e.dirty = e.dirty || one.dirty;
     e.drops_prepared = e.drops_prepared || one.drops_prepared;
+    e.session_state = e.session_state || one.session_state;
   }
   return e;
 }
@@ -105,8 +116,11 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
     this->check();
     return detail::run_statement(this->lease_, this->bounded(deadline), "EXECUTE " + name, {},
                                  [&](detail::PgConn& conn) {
-                                   pqxx::nontransaction t(*conn.pq);
-                                   return detail::exec_prepared(this->lease_, t, name, args...);
+                                   return detail::in_pooled_transaction(
+                                       conn, this->lease_.connector().pooled_transaction(), "", [&] {
+                                         pqxx::nontransaction t(*conn.pq);
+                                         return detail::exec_prepared(this->lease_, t, name, args...);
+                                       });
                                  }, args...);
   }
 
@@ -119,8 +133,13 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
     return detail::run_statement(this->lease_, this->bounded(deadline),
                                  fmt::format("pipeline of {} statements", statements.size()),
                                  detail::effect_of(statements), [&](detail::PgConn& conn) {
-                                   pqxx::nontransaction t(*conn.pq);
-                                   return detail::exec_pipeline(t, statements);
+                                   return detail::in_pooled_transaction(
+                                       conn, this->lease_.connector().pooled_transaction(),
+                                       statements.empty() ? std::string_view() : std::string_view(statements.front()),
+                                       [&] {
+                                         pqxx::nontransaction t(*conn.pq);
+                                         return detail::exec_pipeline(t, statements);
+                                       });
                                  })
         .results;
   }
@@ -142,7 +161,9 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
   Connection(Lease lease, db::Deadline deadline) noexcept : Base(std::move(lease), deadline) {}
 
   // Base::execute(): one statement in its own transaction, prepared automatically
-  // once run often enough on this connection (detail::exec_auto).
+  // once run often enough on this connection (detail::exec_auto); behind a pooler
+  // in transaction mode, in an explicit one that applies the database's settings
+  // (detail::in_pooled_transaction).
   template <class... Args>
   db::Result run(db::Deadline deadline, std::string_view sql, const Args&... args) {
     const detail::SessionEffect effect = detail::session_effect(sql);
@@ -153,7 +174,15 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
                                      t.reset();
                                      return t.emplace(*conn.pq);
                                    };
-                                   return detail::exec_auto(this->lease_, txn, true, true, sql, effect, args...);
+                                   return detail::in_pooled_transaction(
+                                       conn, this->lease_.connector().pooled_transaction(), sql, [&] {
+                                         // Ended before the COMMIT or ROLLBACK around it (libpqxx: one at a time).
+                                         struct End {
+                                           std::optional<pqxx::nontransaction>& t;
+                                           ~End() { t.reset(); }
+                                         } end{t};
+                                         return detail::exec_auto(this->lease_, txn, true, true, sql, effect, args...);
+                                       });
                                  }, args...);
   }
 };

@@ -109,14 +109,26 @@ class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L
     const db::DatabaseConfig* config;
     static constexpr std::string_view begin = "BEGIN";
     static constexpr std::string_view now = "now()::text";
+    [[nodiscard]] bool pooled() const noexcept { return detail::behind_transaction_pooler(*config); }
     // Waits for another runner however long it takes (a configured
     // statement_timeout would end the wait, and a long migration, with 57014).
-    static void lock(Connection& c) {
+    // Behind a pooler in transaction mode a session lock would stay on whichever
+    // server connection took it: each transaction takes a transaction-level lock
+    // instead (each_transaction), and each migration's record is checked inside it.
+    void lock(Connection& c) const {
+      if (pooled()) return;
       c.invalidate();  // its session timeouts are changed for the run: not reused
       c.execute("SET statement_timeout = 0; SET lock_timeout = 0");
       c.execute("SELECT pg_advisory_lock(hashtext('appinfra.migrations'))");
     }
-    static void unlock(Connection& c) { c.execute("SELECT pg_advisory_unlock(hashtext('appinfra.migrations'))"); }
+    void unlock(Connection& c) const {
+      if (!pooled()) c.execute("SELECT pg_advisory_unlock(hashtext('appinfra.migrations'))");
+    }
+    void each_transaction(Connection& c) const {
+      if (pooled())
+        c.execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; "
+                  "SELECT pg_advisory_xact_lock(hashtext('appinfra.migrations'))");
+    }
     void setup(Connection& c) const {
       // Checked again here: a DatabaseConfig may have been built in code.
       const auto quoted = [&](const std::string& name, std::string_view key) {

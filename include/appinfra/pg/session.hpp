@@ -106,11 +106,14 @@ class Session
   }
 
   void begin_transaction(db::Deadline d) {
-    // The BEGIN is not logged; the search_path of a schema session is.
-    const std::string log = schema_.empty() ? "" : "SET LOCAL search_path TO \"" + schema_ + "\", public";
+    // The BEGIN is not logged; the search_path of a schema session is, and so are
+    // the settings applied per transaction behind a pooler (one round trip).
+    // (READ ONLY is the session's own BEGIN: pqxx::read_transaction.)
+    std::string log = this->lease_.connector().pooled_transaction().settings;
+    if (!schema_.empty()) log += (log.empty() ? "" : "; ") + ("SET LOCAL search_path TO \"" + schema_ + "\", public");
     in_transaction_run(d, log, {}, [&](detail::PgConn& conn) {
       auto t = std::make_unique<transaction_type>(*conn.pq);
-      if (!schema_.empty()) t->exec(log);
+      if (!log.empty()) t->exec(log);
       this->txn_ = std::move(t);
       return db::Result();
     });

@@ -19,8 +19,8 @@ TEST_CASE("one Manager serves PostgreSQL, read-only PostgreSQL and SQLite; a bad
   const std::string password = test::pg_password();
   REQUIRE_FALSE(password.empty());
   auto bad_pw = db::Url::parse(url);
-  Manager m(lg, {{"primary", {{"url", url}, {"pool_size", 3}, {"echo", true}}},
-                 {"replica", {{"url", url}, {"readonly", true}, {"pool_size", 2}}},
+  Manager m(lg, {{"primary", {{"url", url}, {"pool_size", 3}, {"echo", true}, {"pooler", test::pg_pooler()}}},
+                 {"replica", {{"url", url}, {"readonly", true}, {"pool_size", 2}, {"pooler", test::pg_pooler()}}},
                  {"cache", {{"url", "sqlite:///:memory:"}}},
                  {"legacy", {{"url", "mysql://root:" + password + "@h/db"}}},
                  {"broken", {{"url", "postgresql://x:" + password + "@127.0.0.1:1/db"}, {"max_retries", 0}}}});
@@ -68,7 +68,7 @@ TEST_CASE("one Manager serves PostgreSQL, read-only PostgreSQL and SQLite; a bad
 
 TEST_CASE("a StaticManager over PostgreSQL and SQLite returns concrete backends") {
   using Service = db::StaticManager<db::Named<"primary", pg::PG<>>, db::Named<"cache", sqlite::SQLite<>>>;
-  Service s(log::Logger(log::Level::off), {{"primary", {{"url", test::pg_url()}}}, {"cache", {{"url", "sqlite://"}}}});
+  Service s(log::Logger(log::Level::off), {{"primary", {{"url", test::pg_url()}, {"pooler", test::pg_pooler()}}}, {"cache", {{"url", "sqlite://"}}}});
   s.setup();
   pg::PG<>& primary = s.db<"primary">();
   sqlite::SQLite<>& cache = s.db<"cache">();

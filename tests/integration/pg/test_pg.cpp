@@ -25,7 +25,7 @@ namespace {
 log::Logger quiet() { return log::Logger(log::Level::off); }
 db::DatabaseConfig cfg(const std::string& name, db::Options o = {}) {
   if (o.find("url") == nullptr) o.set("url", test::pg_url());
-  return db::DatabaseConfig::from(name, o);
+  return db::DatabaseConfig::from(name, test::with_pooler(o));
 }
 }  // namespace
 
@@ -177,7 +177,7 @@ void terminate(PG& admin, int pid) {
 }
 }  // namespace
 
-TEST_CASE("a connection the server kills is invalidated and replaced, never handed out again") {
+TEST_CASE("a connection the server kills is invalidated and replaced, never handed out again", "[server_backend]") {
   PG db(quiet(), cfg("victim", {{"pool_size", 1}, {"max_overflow", 0}, {"pool_pre_ping", false}}));
   PG admin(quiet(), cfg("admin"));
   int pid = 0;
@@ -193,7 +193,7 @@ TEST_CASE("a connection the server kills is invalidated and replaced, never hand
 }
 
 
-TEST_CASE("pre-ping's socket check, without a round trip, replaces a connection the server closed while idle") {
+TEST_CASE("pre-ping's socket check, without a round trip, replaces a connection the server closed while idle", "[server_backend]") {
   // A long window: no SELECT 1 is sent, so only the socket-level check can notice.
   // No grace: the check must run however soon after the kill the checkout comes.
   PG db(quiet(), cfg("preping", {{"pool_size", 1}, {"max_overflow", 0}, {"pre_ping_window", 3600}, {"pre_ping_grace", 0}}));
@@ -243,7 +243,7 @@ TEST_CASE("an unreachable server fails after max_retries with backoff, naming th
   CHECK_FALSE(cap->contains("pw123456"));
 }
 
-TEST_CASE("create_db creates a missing database once, even from parallel setups") {
+TEST_CASE("create_db creates a missing database once, even from parallel setups", "[create_db]") {
   const std::string name = test::unique_name("appinfra_created");
   auto u = db::Url::parse(test::pg_url());
   const std::string url = u.with_path(name);
@@ -346,7 +346,7 @@ TEST_CASE("native() on a closed connection is a usage error, not a crash") {
   CHECK_THROWS_AS(c.native(), db::UsageError);
 }
 
-TEST_CASE("PG with NullPool opens a server session per checkout; with StaticPool keeps one") {
+TEST_CASE("PG with NullPool opens a server session per checkout; with StaticPool keeps one", "[server_backend]") {
   pg::PG<db::ReadWrite, db::UseNullPool<>> null_pool(quiet(), cfg("nullpool"));
   const int a = null_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>();
   const int b = null_pool.connect().execute("SELECT pg_backend_pid()").scalar<int>();

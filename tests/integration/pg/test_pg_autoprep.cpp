@@ -40,7 +40,7 @@ long long auto_prepared(Connection& c) {
 std::string table(const std::string& stem) { return stem + "_" + std::to_string(::getpid()); }
 }  // namespace
 
-TEST_CASE("a statement is prepared at its prepare_threshold-th run on a connection, and counted") {
+TEST_CASE("a statement is prepared at its prepare_threshold-th run on a connection, and counted", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_threshold", {{"prepare_threshold", 3}}));
   auto c = db.connect();
   for (int i = 1; i <= 2; ++i) CHECK(c.execute("SELECT $1::int + 1", i)[0][0].as<int>() == i + 1);
@@ -55,7 +55,7 @@ TEST_CASE("a statement is prepared at its prepare_threshold-th run on a connecti
   CHECK(auto_prepared(c) == 1);
 }
 
-TEST_CASE("prepare_threshold 0 prepares nothing") {
+TEST_CASE("prepare_threshold 0 prepares nothing", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_off", {{"prepare_threshold", 0}}));
   auto c = db.connect();
   for (int i = 0; i < 10; ++i) c.execute("SELECT 1");
@@ -63,7 +63,7 @@ TEST_CASE("prepare_threshold 0 prepares nothing") {
   CHECK(db.get_pool_status().statement_cache_misses_total == 0);
 }
 
-TEST_CASE("the cache keeps prepared_cache_size statements and deallocates the least recently used") {
+TEST_CASE("the cache keeps prepared_cache_size statements and deallocates the least recently used", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_lru", {{"prepare_threshold", 1}, {"prepared_cache_size", 2}}));
   auto c = db.connect();
   c.execute("SELECT 1");
@@ -81,7 +81,7 @@ TEST_CASE("the cache keeps prepared_cache_size statements and deallocates the le
   CHECK(db.get_pool_status().statement_cache_evictions_total == 2);
 }
 
-TEST_CASE("statements that are not one plain statement are never prepared") {
+TEST_CASE("statements that are not one plain statement are never prepared", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_plain", {{"prepare_threshold", 1}}));
   auto c = db.connect();
   c.execute("SELECT 1; SELECT 2");
@@ -93,7 +93,7 @@ TEST_CASE("statements that are not one plain statement are never prepared") {
   CHECK(auto_prepared(c) == 1);
 }
 
-TEST_CASE("a prepared statement whose table changed is prepared again in autocommit") {
+TEST_CASE("a prepared statement whose table changed is prepared again in autocommit", "[prepared]") {
   const std::string t = table("autoprep_ddl");
   PG db(quiet(), one_conn("autoprep_ddl", {{"prepare_threshold", 1}}));
   auto c = db.connect();
@@ -109,7 +109,7 @@ TEST_CASE("a prepared statement whose table changed is prepared again in autocom
   c.execute("DROP TABLE " + t);
 }
 
-TEST_CASE("in a transaction a stale prepared statement is a clear error, and the next transaction works") {
+TEST_CASE("in a transaction a stale prepared statement is a clear error, and the next transaction works", "[prepared]") {
   const std::string t = table("autoprep_ddl_txn");
   PG db(quiet(), one_conn("autoprep_ddl_txn", {{"prepare_threshold", 1}}));
   const std::string select = "SELECT * FROM " + t;
@@ -139,7 +139,7 @@ TEST_CASE("in a transaction a stale prepared statement is a clear error, and the
   db.connect().execute("DROP TABLE " + t);
 }
 
-TEST_CASE("DISCARD ALL through execute() turns automatic preparation off on that connection") {
+TEST_CASE("DISCARD ALL through execute() turns automatic preparation off on that connection", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_discard", {{"prepare_threshold", 1}}));
   int pid = 0;
   {
@@ -155,7 +155,7 @@ TEST_CASE("DISCARD ALL through execute() turns automatic preparation off on that
   CHECK(c.execute("SELECT 41 + 1")[0][0].as<int>() == 42);
 }
 
-TEST_CASE("a DEALLOCATE ALL the pool did not see makes no later statement fail") {
+TEST_CASE("a DEALLOCATE ALL the pool did not see makes no later statement fail", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_unseen", {{"prepare_threshold", 1}}));
   auto c = db.connect();
   c.execute("SELECT 6 * 7");
@@ -168,7 +168,7 @@ TEST_CASE("a DEALLOCATE ALL the pool did not see makes no later statement fail")
   CHECK(auto_prepared(c) == 0);
 }
 
-TEST_CASE("after a reconnect the statements are prepared on the new connection") {
+TEST_CASE("after a reconnect the statements are prepared on the new connection", "[prepared]") {
   // pre_ping_grace 0: the checkout checks the connection, however soon after its last use.
   PG db(quiet(), one_conn("autoprep_reconnect", {{"prepare_threshold", 1}, {"pre_ping_grace", 0}}));
   PG admin(quiet(), one_conn("autoprep_admin"));
@@ -188,7 +188,7 @@ TEST_CASE("after a reconnect the statements are prepared on the new connection")
   CHECK(auto_prepared(c) == 1);
 }
 
-TEST_CASE("sessions count and use prepared statements; an aborted transaction's statements are not run") {
+TEST_CASE("sessions count and use prepared statements; an aborted transaction's statements are not run", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_session", {{"prepare_threshold", 2}}));
   {
     auto s = db.session();
@@ -206,7 +206,7 @@ TEST_CASE("sessions count and use prepared statements; an aborted transaction's 
   CHECK(db.get_pool_status().statement_cache_hits_total == 2);
 }
 
-TEST_CASE("the registry of execute_prepared() works beside automatic preparation") {
+TEST_CASE("the registry of execute_prepared() works beside automatic preparation", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_registry", {{"prepare_threshold", 1}}));
   db.prepare("add_one", "SELECT $1::int + 1");
   auto c = db.connect();
@@ -217,7 +217,7 @@ TEST_CASE("the registry of execute_prepared() works beside automatic preparation
   CHECK(t.exec("SELECT count(*) FROM pg_prepared_statements")[0][0].as<int>() == 2);
 }
 
-TEST_CASE("a statement that fails when prepared fails as it would unprepared, and works once it can") {
+TEST_CASE("a statement that fails when prepared fails as it would unprepared, and works once it can", "[prepared]") {
   const std::string t = table("autoprep_late");
   PG db(quiet(), one_conn("autoprep_late", {{"prepare_threshold", 1}}));
   const std::string select = "SELECT count(*) FROM " + t;
@@ -235,7 +235,7 @@ TEST_CASE("a statement that fails when prepared fails as it would unprepared, an
   c.execute("DROP TABLE " + t);
 }
 
-TEST_CASE("an ordinary 0A000 error is reported as it is, not as a stale prepared statement") {
+TEST_CASE("an ordinary 0A000 error is reported as it is, not as a stale prepared statement", "[prepared]") {
   const std::string t = table("autoprep_0a000");
   PG db(quiet(), one_conn("autoprep_0a000", {{"prepare_threshold", 1}}));
   db.connect().execute("CREATE TABLE " + t + " (a int)");
@@ -256,7 +256,7 @@ TEST_CASE("an ordinary 0A000 error is reported as it is, not as a stale prepared
   db.connect().execute("DROP TABLE " + t);
 }
 
-TEST_CASE("texts run once do not push prepared statements out") {
+TEST_CASE("texts run once do not push prepared statements out", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_one_off", {{"prepare_threshold", 2}, {"prepared_cache_size", 2}}));
   auto c = db.connect();
   c.execute("SELECT 1");
@@ -268,7 +268,7 @@ TEST_CASE("texts run once do not push prepared statements out") {
   CHECK(db.get_pool_status().statement_cache_evictions_total == 0);
 }
 
-TEST_CASE("a session scoped to a schema runs its statements unprepared") {
+TEST_CASE("a session scoped to a schema runs its statements unprepared", "[prepared]") {
   PG db(quiet(), one_conn("autoprep_schema", {{"prepare_threshold", 1}}));
   {
     auto s = db.session_in_schema("public");

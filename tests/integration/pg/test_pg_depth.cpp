@@ -27,7 +27,7 @@ log::Logger quiet() { return log::Logger(log::Level::off); }
 db::DatabaseConfig cfg(const std::string& name, db::Options o = {}) {
   if (o.find("url") == nullptr) o.set("url", test::pg_url());
   if (o.find("max_retries") == nullptr) o.set("max_retries", 0);
-  return db::DatabaseConfig::from(name, o);
+  return db::DatabaseConfig::from(name, test::with_pooler(o));
 }
 std::string with_query(const std::string& url, const std::string& q) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + q;
@@ -170,7 +170,7 @@ TEST_CASE("transaction() runs the whole function again on a serialization failur
   db.connect().execute("DROP TABLE " + t);
 }
 
-TEST_CASE("a read-write database refuses a server that turned read-only; a read-only one keeps working") {
+TEST_CASE("a read-write database refuses a server that turned read-only; a read-only one keeps working", "[session_state]") {
   // Plain libpqxx for the switch: a read-write backend rightly refuses the server
   // once it is read-only, which would leave the test unable to switch it back.
   const auto set_read_only = [](bool on) {
@@ -205,7 +205,7 @@ TEST_CASE("a read-write database refuses a server that turned read-only; a read-
   CHECK(rw.connect().execute("SELECT 1").scalar<int>() == 1);  // the primary is back: so is the database
 }
 
-TEST_CASE("prepared statements are registered once and prepared on each connection at first use") {
+TEST_CASE("prepared statements are registered once and prepared on each connection at first use", "[prepared]") {
   PG db(quiet(), cfg("prep", {{"pool_size", 2}, {"pool_recycle", 0.05}, {"pool_recycle_jitter", 0}}));
   db.prepare("add_one", "SELECT $1::int + 1");
   db.prepare("add_one", "SELECT $1::int + 1");  // the same again is fine
@@ -270,7 +270,7 @@ TEST_CASE("a session scoped to a schema resolves names there, and the connection
   c.execute("DROP SCHEMA " + schema + " CASCADE");
 }
 
-TEST_CASE("create_database() creates a missing database; PG<ReadOnly> has none") {
+TEST_CASE("create_database() creates a missing database; PG<ReadOnly> has none", "[create_db]") {
   const std::string name = test::unique_name("appinfra_explicit");
   PG admin(quiet(), cfg("admin"));
   PG db(quiet(), cfg("maker"));
@@ -296,14 +296,14 @@ TEST_CASE("nothing in the SQL text makes a connection with an open transaction l
   db.connect().execute("DROP TABLE " + t);
 }
 
-TEST_CASE("a SET on a read-only database's connection does not outlive the checkout") {
+TEST_CASE("a SET on a read-only database's connection does not outlive the checkout", "[session_state]") {
   pg::PG<db::ReadOnly> ro(quiet(), cfg("ro_set", {{"readonly", true}, {"pool_size", 1}, {"max_overflow", 0}}));
   { ro.connect().execute("SET default_transaction_read_only = off"); }
   CHECK(ro.connect().execute("SHOW default_transaction_read_only").scalar<std::string>() == "on");
   CHECK_THROWS_AS(ro.connect().execute("CREATE TABLE ro_set_never (x int)"), db::QueryError);
 }
 
-TEST_CASE("migrations wait for another runner even with a statement_timeout configured") {
+TEST_CASE("migrations wait for another runner even with a statement_timeout configured", "[create_db]") {
   const std::string name = test::unique_name("appinfra_mig_timeout");
   const std::string url = db::Url::parse(test::pg_url()).with_path(name);
   const auto conf = [&] { return cfg("mt", {{"url", url}, {"create_db", true}, {"statement_timeout", 0.2}}); };

@@ -26,7 +26,7 @@ db::DatabaseConfig one_conn(const std::string& name, bool readonly, db::Options 
   o.set("pool_size", 1);
   o.set("max_overflow", 0);
   o.set("readonly", readonly);
-  return db::DatabaseConfig::from(name, o);
+  return db::DatabaseConfig::from(name, test::with_pooler(o));
 }
 
 // What the next borrower of the database's one connection sees.
@@ -64,7 +64,7 @@ const char* const changes[] = {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("the next borrower sees a clean session, whatever path changed it", "", pg::PG<>,
+TEMPLATE_TEST_CASE("the next borrower sees a clean session, whatever path changed it", "[session_state]", pg::PG<>,
                    pg::PG<db::ReadOnly>) {
   TestType db(quiet(), one_conn(test::unique_name("clean"), TestType::access_type::read_only));
   const int pid = db.connect().execute("SELECT pg_backend_pid()").template scalar<int>();
@@ -128,7 +128,7 @@ TEMPLATE_TEST_CASE("the next borrower sees a clean session, whatever path change
   }
 }
 
-TEST_CASE("a reset keeps the registry's prepared statements working") {
+TEST_CASE("a reset keeps the registry's prepared statements working", "[session_state][prepared]") {
   pg::PG<> db(quiet(), one_conn(test::unique_name("keep_prepared"), false));
   db.prepare("keep_prepared_one", "SELECT $1::int + 1");
   CHECK(db.connect().execute_prepared("keep_prepared_one", 1).scalar<int>() == 2);
@@ -137,7 +137,7 @@ TEST_CASE("a reset keeps the registry's prepared statements working") {
   CHECK(db.connect().execute("SELECT count(*) FROM pg_prepared_statements").scalar<int>() == 1);
 }
 
-TEST_CASE("a committed or rolled-back session of plain statements costs no reset round trip") {
+TEST_CASE("a committed or rolled-back session of plain statements costs no reset round trip", "[server_backend]") {
   pg::PG<> db(quiet(), one_conn(test::unique_name("no_reset"), false));
   pg::PG<> observer(quiet(), db::DatabaseConfig::from("observer", {{"url", test::pg_url()}}));
   const std::string t = test::unique_name("noreset");
@@ -198,7 +198,7 @@ TEST_CASE("an error raised before a statement reaches the server does not abort 
   s.commit();
 }
 
-TEST_CASE("a read-write database on a server that cannot take writes fails setup with a nested ReadOnlyServerError") {
+TEST_CASE("a read-write database on a server that cannot take writes fails setup with a nested ReadOnlyServerError", "[server_backend]") {
   pg::PG<> admin(quiet(), db::DatabaseConfig::from("admin", {{"url", test::pg_url()}}));
   const std::string role = test::unique_name("ro_role");
   admin.connect().execute("CREATE ROLE " + role + " LOGIN PASSWORD 'ro_pw_123' IN ROLE " +
@@ -229,7 +229,7 @@ TEST_CASE("a read-write database on a server that cannot take writes fails setup
   admin.connect().execute("DROP ROLE " + role);
 }
 
-TEST_CASE("a SIGKILLed backend: every entry point throws a db:: error and the connection is replaced") {
+TEST_CASE("a SIGKILLed backend: every entry point throws a db:: error and the connection is replaced", "[server_backend]") {
   pg::PG<> db(quiet(), db::DatabaseConfig::from("killed", {{"url", test::pg_url()}, {"pool_size", 2}}));
   db.prepare("killed_one", "SELECT 1");
   const std::vector<std::function<void(pg::PG<>::Connection&)>> calls = {
@@ -267,8 +267,9 @@ TEST_CASE("a SIGKILLed backend: every entry point throws a db:: error and the co
   }
 }
 
-TEST_CASE("a statement blocked on a lock past its deadline is cancelled in time, and the connection stays usable") {
-  pg::PG<> db(quiet(), db::DatabaseConfig::from("deadline", {{"url", test::pg_url()}, {"pool_size", 3}}));
+TEST_CASE("a statement blocked on a lock past its deadline is cancelled in time, and the connection stays usable",
+          "[server_backend]") {
+  pg::PG<> db(quiet(), db::DatabaseConfig::from("deadline", test::with_pooler({{"url", test::pg_url()}, {"pool_size", 3}})));
   const std::string t = test::unique_name("locked");
   db.connect().execute("CREATE TABLE " + t + " (x int)");
   auto holder = db.session();
@@ -325,7 +326,7 @@ TEST_CASE("a checkout waits no longer than the caller's deadline") {
   CHECK(waited < std::chrono::milliseconds(300));
 }
 
-TEST_CASE("permission denied carries its SQLSTATE, which libpqxx 6 drops") {
+TEST_CASE("permission denied carries its SQLSTATE, which libpqxx 6 drops", "[auth]") {
   pg::PG<> admin(quiet(), db::DatabaseConfig::from("admin", {{"url", test::pg_url()}}));
   const std::string role = test::unique_name("np_role");
   const std::string t = test::unique_name("np_table");

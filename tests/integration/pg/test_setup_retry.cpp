@@ -36,7 +36,7 @@ std::unique_ptr<test::PgCluster> stopped_cluster() {
 
 }  // namespace
 
-TEST_CASE("a PostgreSQL database down at setup() is usable through the same Manager once the server starts") {
+TEST_CASE("a PostgreSQL database down at setup() is usable through the same Manager once the server starts", "[own_server]") {
   auto cluster = stopped_cluster();
   auto [lg, cap] = test::capture_logger(log::Level::info);
   const double interval = 0.5;  // setup_retry_max_interval: the longest wait between attempts
@@ -84,7 +84,7 @@ TEST_CASE("a PostgreSQL database down at setup() is usable through the same Mana
   CHECK(cap->contains("database 'late' is set up and available"));
 }
 
-TEST_CASE("with setup_retry: false a PostgreSQL database down at setup() stays failed") {
+TEST_CASE("with setup_retry: false a PostgreSQL database down at setup() stays failed", "[own_server]") {
   auto cluster = stopped_cluster();
   db::Manager<pg::PG<>> m(log::Logger(log::Level::off),
                           {{"late", {{"url", cluster->url()}, {"max_retries", 0}, {"setup_retry", false}}}});

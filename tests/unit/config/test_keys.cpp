@@ -49,7 +49,7 @@ TEST_CASE("the known keys are listed the core's first, then PostgreSQL's, each i
         "pre_ping_grace, min_idle, lazy_min_idle, idle_timeout, overflow_idle_timeout, handoff_after, hold_warning, "
         "query_log_params, setup_retry, setup_retry_max_interval, prepared_cache_size, statement_timeout, "
         "keepalives, extensions, schema, password_file, prepare_threshold, "
-        "replicas, max_replica_lag, replica_check_interval, replica_fallback");
+        "replicas, max_replica_lag, replica_check_interval, replica_fallback, pooler");
   CHECK_THAT(rejected({{"url", "sqlite://"}, {"pool_sise", 1}}).what(), Contains("known keys: " + list));
 }
 

@@ -110,3 +110,20 @@ TEST_CASE("DISCARD and DEALLOCATE drop the prepared statements") {
   CHECK(session_effect("SELECT 1; DEALLOCATE p").drops_prepared);
   CHECK_FALSE(session_effect("SET x = 1").drops_prepared);
 }
+
+TEST_CASE("session_state: what outlives the transaction on the server connection, which a pooler would hand on") {
+  for (const char* sql : {"SET search_path TO x", "set  work_mem = '1MB'", "RESET ALL", "LISTEN ch", "PREPARE p AS SELECT 1",
+                          "LOAD 'auto_explain'", "CREATE TEMP TABLE t (x int)", "create local temporary table t (x int)",
+                          "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "SELECT set_config('a.b', 'c', false)",
+                          "SELECT pg_advisory_lock(1)", "SELECT pg_try_advisory_lock_shared(1)", "SELECT 1; SET x = 1"}) {
+    INFO(sql);
+    CHECK(session_effect(sql).session_state);
+    CHECK(session_effect(sql).dirty);
+  }
+  for (const char* sql : {"BEGIN", "START TRANSACTION READ ONLY", "SET LOCAL statement_timeout = 0",
+                          "SET TRANSACTION READ ONLY", "DECLARE c CURSOR FOR SELECT 1", "DISCARD ALL", "DEALLOCATE ALL",
+                          "SELECT pg_advisory_xact_lock(1)", "CREATE TABLE t (x int)", "SELECT 1"}) {
+    INFO(sql);
+    CHECK_FALSE(session_effect(sql).session_state);
+  }
+}

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace appinfra::db {
@@ -75,6 +76,10 @@ struct DatabaseConfig {
     std::apply([&](const auto&... k) { (read_required(c, r, options, k), ...); }, detail::keys);
     check_backend(r, options, c.url.scheme());
     std::apply([&](const auto&... k) { (read_key(c, r, options, k), ...); }, detail::keys);
+    for (const auto& rule : detail::cross_rules)
+      if (rule.relation == detail::CrossRule::not_both && rule.clamp_default && options.find(rule.key) == nullptr &&
+          number_of(c, rule.other) != 0)
+        set_zero(c, rule.key);
     for (const auto& rule : detail::cross_rules)
       if (rule.relation == detail::CrossRule::not_both) check_not_both(c, options, rule);
     check_password_file(c, options);
@@ -173,9 +178,34 @@ struct DatabaseConfig {
   static void check_not_both(const DatabaseConfig& c, const Options& options, const detail::CrossRule& rule) {
     if (!detail::check_cross(rule, number_of(c, rule.key), number_of(c, rule.other))) return;
     const Value* v = options.find(rule.key);
-    throw ConfigError(c.name, std::string(rule.key), "true",
-                      fmt::format("{}database '{}': key '{}' is true but '{}' is true too: {}",
-                                  v ? detail::where(*v) : "", c.name, rule.key, rule.other, rule.why));
+    const std::string key_value = field_text(c, rule.key), other_value = field_text(c, rule.other);
+    if (key_value == "true" && other_value == "true")
+      throw ConfigError(c.name, std::string(rule.key), "true",
+                        fmt::format("{}database '{}': key '{}' is true but '{}' is true too: {}",
+                                    v ? detail::where(*v) : "", c.name, rule.key, rule.other, rule.why));
+    throw ConfigError(c.name, std::string(rule.key), key_value,
+                      fmt::format("{}database '{}': key '{}' is {} but key '{}' is {}: {}", v ? detail::where(*v) : "",
+                                  c.name, rule.key, key_value, rule.other, other_value, rule.why));
+  }
+
+  /// Sets the number field of key `name` to 0 (a not_both rule's default).
+  static void set_zero(DatabaseConfig& c, std::string_view name) {
+    std::apply([&](const auto&... k) { ((k.spec.name == name ? detail::lower_to(k.field(c), 0) : void()), ...); },
+               detail::keys);
+  }
+
+  /// The value of a boolean, number or choice field, as messages show it (a choice quoted).
+  static std::string field_text(const DatabaseConfig& c, std::string_view name) {
+    std::string out;
+    const auto one = [&](const auto& k) {
+      const auto& f = k.field(c);
+      using F = std::decay_t<decltype(f)>;
+      if constexpr (std::is_same_v<F, bool>) out = f ? "true" : "false";
+      else if constexpr (std::is_enum_v<F>) out = fmt::format("'{}'", detail::choice_name(k.spec, static_cast<std::size_t>(f)));
+      else if constexpr (std::is_arithmetic_v<F>) out = fmt::format("{}", f);
+    };
+    std::apply([&](const auto&... k) { ((k.spec.name == name ? one(k) : void()), ...); }, detail::keys);
+    return out;
   }
 
   // Two passwords: which one is meant? The url's would never be re-read, so a

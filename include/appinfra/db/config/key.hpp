@@ -183,10 +183,12 @@ constexpr bool rejected_on(const KeySpec& k, std::string_view scheme) noexcept {
 struct CrossRule {
   enum Relation {
     at_most,   ///< key ≤ other, checked when key is read (other is read before it)
-    not_both,  ///< key and other not both true, checked after every key is read
+    not_both,  ///< key and other not both true (non-zero), checked after every key is read
   } relation;
   std::string_view key{}, other{};
-  bool clamp_default = false;  ///< at_most: when key is not given, its default is lowered to other
+  /// at_most: when key is not given, its default is lowered to other; not_both: when
+  /// key is not given and other is true (not its first choice), key's default is 0.
+  bool clamp_default = false;
   std::string_view why{};      ///< not_both: the reason, for the message
 };
 

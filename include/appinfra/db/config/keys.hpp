@@ -20,6 +20,17 @@ inline constexpr std::array cross_rules{
     // pre_ping_window 0 asks for a round trip on every checkout: the default grace follows it.
     CrossRule{CrossRule::at_most, "pre_ping_grace", "pre_ping_window", true},
     CrossRule{CrossRule::not_both, "create_db", "readonly", false, "a read-only database cannot create itself"},
+    // A pooler in transaction mode runs each transaction where it likes: a prepared
+    // statement is on one server connection only (PgBouncer 1.18 does not track them).
+    CrossRule{CrossRule::not_both, "prepare_threshold", "pooler", true,
+              "a statement prepared on one server connection is not on the next; leave prepare_threshold out (it is "
+              "then 0) or set it to 0"},
+    // CREATE DATABASE cannot run in a transaction, and the advisory lock that keeps
+    // processes starting together from racing must outlive one.
+    CrossRule{CrossRule::not_both, "create_db", "pooler", false,
+              "CREATE DATABASE runs outside a transaction, under a session advisory lock, which a pooler in "
+              "transaction mode cannot keep: create the database with a configuration that connects to the server "
+              "directly (no pooler), e.g. appinfra-db create-db"},
 };
 
 /// The keys of every database, whatever its backend (the pool's among them).

@@ -79,6 +79,12 @@ std::string option_row(const Key& key, const DatabaseConfig& defaults) {
   std::string dflt = k.required ? "required" : default_text(k, key.field(defaults));
   if (const CrossRule* upper = upper_rule(k.name); upper && upper->clamp_default)
     dflt += fmt::format(" (at most `{}`)", upper->other);
+  for (const auto& r : cross_rules)
+    if (r.relation == CrossRule::not_both && r.clamp_default && r.key == k.name) {
+      const KeySpec& other = *find_key(r.other);
+      dflt += other.kind == Kind::choice ? fmt::format(" (0 with `{}: {}`)", r.other, choice_name(other, 1))
+                                         : fmt::format(" (0 with `{}`)", r.other);
+    }
   std::string doc(k.doc);
   if (k.section == Section::postgresql) doc = "PostgreSQL: " + doc;
   if (k.backends == Backends::postgresql) doc += "; rejected on a `sqlite:` url";

@@ -15,6 +15,14 @@
 
 namespace appinfra::db {
 
+/// What stands between the application and the PostgreSQL server (key `pooler`).
+/// `transaction`: a pooler in transaction mode (PgBouncer's `pool_mode =
+/// transaction`), which may run each transaction on another server connection, so
+/// nothing may be left on a session: settings are applied per transaction, session
+/// state is refused, nothing is prepared at the protocol level (README, "Behind
+/// PgBouncer (transaction mode)").
+enum class Pooler { none, transaction };
+
 /// A DatabaseConfig's `pg`: the keys only PostgreSQL reads. Value type.
 struct PgOptions {
   using Seconds = std::chrono::duration<double>;
@@ -23,7 +31,9 @@ struct PgOptions {
   bool keepalives = true;                    ///< TCP keepalives, unless the url sets them
   /// Runs of one statement text through execute() on a connection after which it
   /// is prepared there (pgjdbc's prepareThreshold, psycopg's prepare_threshold); 0: never.
+  /// (0 when `pooler` is transaction and prepare_threshold is not given.)
   std::size_t prepare_threshold = 5;
+  Pooler pooler = Pooler::none;  ///< a pooler in transaction mode in front of the server
   // Migrations: created before the migrations run.
   std::vector<std::string> extensions;  ///< CREATE EXTENSION IF NOT EXISTS each; names [a-z][a-z0-9_-]*
   std::string schema;                   ///< CREATE SCHEMA IF NOT EXISTS; name [a-z][a-z0-9_]*
@@ -68,7 +78,7 @@ inline constexpr std::tuple pg_keys{
     Key{KeySpec{.name = "prepare_threshold", .kind = Kind::integer, .section = Section::postgresql,
                 .backends = Backends::postgresql,
                 .doc = "runs of one statement text on a connection after which `execute()` prepares it there; 0: "
-                       "never (needed behind PgBouncer in transaction mode)"},
+                       "never; not above 0 with `pooler: transaction`"},
         [](auto& c) -> auto& { return c.pg.prepare_threshold; }},
     Key{KeySpec{.name = "replicas", .kind = Kind::url_list, .section = Section::postgresql,
                 .backends = Backends::postgresql,
@@ -87,6 +97,11 @@ inline constexpr std::tuple pg_keys{
                 .choices = "primary|error", .backends = Backends::postgresql,
                 .doc = "reads when no replica is fit: to the primary, or a `ConnectionError`"},
         [](auto& c) -> auto& { return c.pg.replica_fallback; }},
+    Key{KeySpec{.name = "pooler", .kind = Kind::choice, .section = Section::postgresql, .choices = "none|transaction",
+                .backends = Backends::postgresql,
+                .doc = "`transaction`: a pooler in transaction mode (PgBouncer) is in front of the server: settings "
+                       "per transaction, session state refused, nothing prepared (see \"Behind PgBouncer\")"},
+        [](auto& c) -> auto& { return c.pg.pooler; }},
 };
 
 }  // namespace appinfra::db::detail

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace appinfra::db::detail {
 
@@ -118,9 +119,24 @@ template <class... O>
 constexpr std::optional<double> fixed_number(const FixedOptions<O...>& fixed, std::string_view key) {
   std::optional<double> out;
   for_each_fixed(fixed, [&](const auto& o) {
-    if (o.key.view() == key) out = number_of(o.value);
+    if (o.key.view() != key) return;
+    if constexpr (is_text<std::decay_t<decltype(o.value)>>) {  // a choice: its position, as at run time
+      if (is_key(key) && key_specs[key_position(key)].kind == Kind::choice)
+        if (const auto i = choice_index(key_specs[key_position(key)], o.value.view())) out = static_cast<double>(*i);
+    } else {
+      out = number_of(o.value);
+    }
   });
   return out;
+}
+
+/// The fixed value of `key` as the run-time messages show it.
+template <class... O>
+constexpr Reason& put_fixed(Reason& r, const FixedOptions<O...>& fixed, std::string_view key) {
+  for_each_fixed(fixed, [&](const auto& o) {
+    if (o.key.view() == key) put_value(r, o.value);
+  });
+  return r;
 }
 
 /// The first cross rule broken by keys that are both fixed (one left to the run-time
@@ -132,8 +148,13 @@ constexpr Reason cross_violation(std::string_view db, const FixedOptions<O...>& 
     const auto key = fixed_number(fixed, rule.key), other = fixed_number(fixed, rule.other);
     if (!key || !other || !check_cross(rule, *key, *other)) continue;
     r << "database '" << db << "': key '" << rule.key << "' ";
-    if (rule.relation == CrossRule::not_both)
-      return r << "is true but '" << rule.other << "' is true too: " << rule.why;
+    if (rule.relation == CrossRule::not_both) {
+      if (key_specs[key_position(rule.key)].kind == Kind::boolean &&
+          key_specs[key_position(rule.other)].kind == Kind::boolean)
+        return r << "is true but '" << rule.other << "' is true too: " << rule.why;
+      put_fixed(r << "is ", fixed, rule.key) << " but key '" << rule.other << "' is ";
+      return put_fixed(r, fixed, rule.other) << ": " << rule.why;
+    }
     put_number(r << "has invalid value ", *key) << ": must be at most " << rule.other << " (";
     return put_number(r, *other) << (key_specs[key_position(rule.other)].kind == Kind::duration ? " s)" : ")");
   }

@@ -11,6 +11,7 @@
 #include <appinfra/pg/detail/create_database.hpp>
 #include <appinfra/pg/detail/password_file.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
+#include <appinfra/pg/detail/pooler.hpp>
 #include <appinfra/pg/detail/prepared.hpp>
 #include <appinfra/pg/detail/server_message.hpp>
 #include <appinfra/pg/detail/translate.hpp>
@@ -47,6 +48,7 @@ class Connector {
         read_only_(read_only),
         setup_sql_(session_setup(c, read_only)),
         reset_sql_(session_reset(c, read_only)),
+        pooled_transaction_(PooledTransaction::of(c, read_only)),
         logger_(logger),
         query_log_(logger, c.name, c.query_log_level(), c.query_log.params, redact_) {
     // A file missing at setup is a mistake in the configuration, not a passing failure.
@@ -63,6 +65,10 @@ class Connector {
   [[nodiscard]] const db::detail::QueryLog<L>& query_log() const noexcept { return query_log_; }
   [[nodiscard]] ErrorContext errors() const noexcept { return {name_, redact_, read_only_}; }
   [[nodiscard]] const PreparedRegistry& prepared() const noexcept { return prepared_; }
+  /// A pooler in transaction mode is in front of the server (key `pooler`).
+  [[nodiscard]] bool behind_pooler() const noexcept { return behind_transaction_pooler(config_); }
+  /// What wraps an autocommit statement behind such a pooler (empty otherwise).
+  [[nodiscard]] const PooledTransaction& pooled_transaction() const noexcept { return pooled_transaction_; }
   /// Runs of a statement text on a connection before execute() prepares it; 0: never.
   [[nodiscard]] std::size_t prepare_threshold() const noexcept { return config_.pg.prepare_threshold; }
   /// The automatic preparation's counters, summed over this database's connections.
@@ -75,8 +81,19 @@ class Connector {
   /// statement (run_statement) count theirs.
   [[nodiscard]] const db::detail::FailureCounter& failures() const noexcept { return failures_; }
 
-  /// Creates the database when it is missing (see detail::ensure_database).
-  void ensure_database() const { detail::ensure_database(logger_, config_, redact_, password()); }
+  /// Creates the database when it is missing (see detail::ensure_database). Behind
+  /// a pooler in transaction mode a ConfigError: its session advisory lock and the
+  /// CREATE DATABASE outside a transaction need the server itself.
+  void ensure_database() const {
+    if (behind_pooler())
+      throw db::ConfigError(name_, "pooler", "'transaction'",
+                            fmt::format("database '{}': create_db / create_database() cannot work behind a pooler in "
+                                        "transaction mode (key 'pooler' is 'transaction'): CREATE DATABASE runs "
+                                        "outside a transaction, under a session advisory lock; create the database "
+                                        "with a configuration that connects to the server directly (no pooler)",
+                                        name_));
+    detail::ensure_database(logger_, config_, redact_, password());
+  }
 
   /// Registers a prepared statement for every connection of this database.
   void prepare(const std::string& name, const std::string& sql) { prepared_.add(name_, name, sql); }
@@ -204,6 +221,7 @@ class Connector {
   bool read_only_;
   std::string setup_sql_;
   std::string reset_sql_;
+  PooledTransaction pooled_transaction_;
   L logger_;
   PreparedRegistry prepared_;
   db::detail::QueryLog<L> query_log_;

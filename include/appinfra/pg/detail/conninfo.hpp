@@ -84,11 +84,28 @@ inline std::string session_settings(const db::DatabaseConfig& c, bool read_only)
   return sql;
 }
 
+/// Whether a pooler in transaction mode is in front of the server (key `pooler`):
+/// nothing may then be left on a session, settings are applied per transaction.
+inline bool behind_transaction_pooler(const db::DatabaseConfig& c) noexcept {
+  return c.pg.pooler == db::Pooler::transaction;
+}
+
+/// Behind a pooler in transaction mode, the settings each transaction begins with
+/// (SET LOCAL, which ends with it), ';'-separated; empty when there are none. The
+/// read-only access mode is said by the BEGIN itself.
+inline std::string transaction_settings(const db::DatabaseConfig& c) {
+  if (!c.pg.statement_timeout) return {};
+  return fmt::format("SET LOCAL statement_timeout = {}",
+                     static_cast<long long>(c.pg.statement_timeout->count() * 1000.0));
+}
+
 /// Run once on a new connection, in one round trip: the settings, then one row
 /// whose one column says whether the server cannot take writes (always false for a
-/// read-only database, which does not care).
+/// read-only database, which does not care). Behind a pooler in transaction mode no
+/// setting is sent: it would stay on a server connection other clients use next.
 inline std::string session_setup(const db::DatabaseConfig& c, bool read_only) {
-  return session_settings(c, read_only) + (read_only ? "SELECT false" : role_sql);
+  return (behind_transaction_pooler(c) ? std::string() : session_settings(c, read_only)) +
+         (read_only ? "SELECT false" : role_sql);
 }
 
 /// Run, in one round trip, on a returned connection that a borrower may have
@@ -96,7 +113,13 @@ inline std::string session_setup(const db::DatabaseConfig& c, bool read_only) {
 /// the registry stay), then the settings the connection was opened with. Ends an
 /// open or failed transaction, SETs (search_path, default_transaction_read_only,
 /// roles), cursors, LISTENs, session advisory locks and temporary tables.
+///
+/// Behind a pooler in transaction mode only the ROLLBACK: the next transaction may
+/// run on another server connection, so nothing else can be undone from here (and
+/// a RESET ALL or pg_advisory_unlock_all() would act on whichever server connection
+/// the pooler picked); what could be left is refused before it is sent instead.
 inline std::string session_reset(const db::DatabaseConfig& c, bool read_only) {
+  if (behind_transaction_pooler(c)) return "ROLLBACK";
   return "ROLLBACK; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; "
          "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES; " +
          session_settings(c, read_only);

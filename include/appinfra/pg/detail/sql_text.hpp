@@ -120,6 +120,11 @@ inline bool is_query(std::string_view sql) {
 struct SessionEffect {
   bool dirty = false;             ///< a transaction, setting, lock, listener or temporary object: reset on return
   bool drops_prepared = false;    ///< DISCARD or DEALLOCATE: prepared statements may be gone
+  /// Outlives the transaction on the server connection (what a pooler in
+  /// transaction mode would hand to another client): a session SET or RESET,
+  /// LISTEN, PREPARE, LOAD, a temporary object, a WITH HOLD cursor, set_config() or
+  /// a session advisory lock. Not a BEGIN, DISCARD or DEALLOCATE.
+  bool session_state = false;
 };
 
 /// Reads `sql` for what it may leave on the connection. Every ';'-separated piece
@@ -139,16 +144,22 @@ inline SessionEffect session_effect(std::string_view sql) {
     if (w == "set") {
       skip_space(piece, i);
       const std::string next = word_at(piece, i);
-      if (next != "local" && next != "transaction") e.dirty = true;
-    } else if (w == "begin" || w == "start" || w == "reset" || w == "listen" || w == "declare" || w == "prepare" ||
-               w == "load") {
+      if (next != "local" && next != "transaction") e.dirty = e.session_state = true;
+    } else if (w == "begin" || w == "start") {
       e.dirty = true;
+    } else if (w == "declare") {  // a cursor ends with its transaction, unless WITH HOLD
+      e.dirty = true;
+      e.session_state = e.session_state || contains_ci(piece, "hold");
+    } else if (w == "reset" || w == "listen" || w == "prepare" || w == "load") {
+      e.dirty = e.session_state = true;
     } else if (w == "create") {  // CREATE TEMP, CREATE LOCAL TEMPORARY, CREATE OR REPLACE TEMP VIEW
-      for (int k = 0; k < 3 && !e.dirty; ++k) {
+      bool temp = false;
+      for (int k = 0; k < 3 && !temp; ++k) {
         skip_space(piece, i);
         const std::string next = word_at(piece, i);
-        e.dirty = next == "temp" || next == "temporary";
+        temp = next == "temp" || next == "temporary";
       }
+      if (temp) e.dirty = e.session_state = true;
     } else if (w == "discard" || w == "deallocate") {
       e.dirty = true;
       e.drops_prepared = true;
@@ -156,7 +167,7 @@ inline SessionEffect session_effect(std::string_view sql) {
     start = end + 1;
   }
   // Shorter than "set_config": most short statements skip the call.
-  if (!e.dirty && sql.size() >= 10 && mentions_session_function(sql)) e.dirty = true;
+  if (!e.session_state && sql.size() >= 10 && mentions_session_function(sql)) e.dirty = e.session_state = true;
   return e;
 }
 

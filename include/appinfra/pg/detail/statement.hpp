@@ -7,6 +7,7 @@
 #include <appinfra/db/errors.hpp>
 #include <appinfra/pg/detail/auto_prepare.hpp>
 #include <appinfra/pg/detail/pg_conn.hpp>
+#include <appinfra/pg/detail/pooler.hpp>
 #include <appinfra/pg/detail/sql_text.hpp>
 #include <appinfra/pg/detail/translate.hpp>
 #include <appinfra/pg/detail/watchdog.hpp>
@@ -39,11 +40,14 @@ void track(Lease& lease, SessionEffect effect) noexcept {
 /// (QueryError, query_canceled); one already past it is not sent. Every libpqxx
 /// exception becomes appinfra's, a connection that must not be used again is
 /// invalidated, and the failure is counted by kind (the connector's failures()).
+/// Behind a pooler in transaction mode, a statement that would leave session state
+/// is refused (UsageError) before anything is sent.
 template <class Lease, class Body, class... Args>
 decltype(auto) run_statement(Lease& lease, db::Deadline deadline, std::string_view log_text, SessionEffect effect,
                              Body&& body, const Args&... args) {
   PgConn& conn = lease.get();
   const auto& connector = lease.connector();
+  if (effect.session_state && connector.behind_pooler()) throw session_state_refused(connector.name());
   track(lease, effect);
   const auto guarded = [&]() -> decltype(auto) {
     return connector.failures().counting([&]() -> decltype(auto) {

@@ -180,12 +180,14 @@ struct Reader {
   }
 };
 
-/// A field's value as a number for the cross rules (booleans as 0 and 1); nullopt
-/// for texts and lists.
+/// A field's value as a number for the cross rules (booleans as 0 and 1, choices
+/// as their position); nullopt for texts and lists.
 template <class T>
 std::optional<double> as_number(const T& f) noexcept {
   if constexpr (std::is_arithmetic_v<T>)
     return static_cast<double>(f);
+  else if constexpr (std::is_enum_v<T>)
+    return static_cast<double>(f);  // a choice: its position (the first is 0, "off")
   else if constexpr (std::is_same_v<T, std::chrono::duration<double>>)
     return f.count();
   else
