@@ -22,8 +22,8 @@
 namespace appinfra_db {
 
 namespace db = appinfra::db;
-using Manager = db::Manager<appinfra::pg::PG<>, appinfra::pg::PG<db::ReadOnly>, appinfra::sqlite::SQLite<>,
-                            appinfra::sqlite::SQLite<db::ReadOnly>>;
+using Manager = db::Manager<appinfra::pg::PG<>, appinfra::pg::PG<db::ReadOnly>, appinfra::pg::Replicated<>,
+                            appinfra::sqlite::SQLite<>, appinfra::sqlite::SQLite<db::ReadOnly>>;
 
 /// Sets up every database once. A database that failed is recorded by the Manager
 /// (get_setup_errors(), health_check()); when all failed, setup() throws and the

@@ -117,7 +117,8 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
     return detail::run_statement(this->lease_, this->bounded(deadline), "EXECUTE " + name, {},
                                  [&](detail::PgConn& conn) {
                                    return detail::in_pooled_transaction(
-                                       conn, this->lease_.connector().pooled_transaction(), "", [&] {
+                                       conn, this->lease_.connector().pooled_transaction(),
+                                       this->lease_.connector().name(), "", [&] {
                                          pqxx::nontransaction t(*conn.pq);
                                          return detail::exec_prepared(this->lease_, t, name, args...);
                                        });
@@ -133,9 +134,13 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
     return detail::run_statement(this->lease_, this->bounded(deadline),
                                  fmt::format("pipeline of {} statements", statements.size()),
                                  detail::effect_of(statements), [&](detail::PgConn& conn) {
+                                   // The statements are sent as one text: judged as one.
+                                   const auto& pooled = this->lease_.connector().pooled_transaction();
+                                   std::string text;
+                                   if (!pooled.begin.empty())
+                                     for (const auto& st : statements) text.append(st).append(";");
                                    return detail::in_pooled_transaction(
-                                       conn, this->lease_.connector().pooled_transaction(),
-                                       statements.empty() ? std::string_view() : std::string_view(statements.front()),
+                                       conn, pooled, this->lease_.connector().name(), text,
                                        [&] {
                                          pqxx::nontransaction t(*conn.pq);
                                          return detail::exec_pipeline(t, statements);
@@ -175,7 +180,8 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
                                      return t.emplace(*conn.pq);
                                    };
                                    return detail::in_pooled_transaction(
-                                       conn, this->lease_.connector().pooled_transaction(), sql, [&] {
+                                       conn, this->lease_.connector().pooled_transaction(),
+                                       this->lease_.connector().name(), sql, [&] {
                                          // Ended before the COMMIT or ROLLBACK around it (libpqxx: one at a time).
                                          struct End {
                                            std::optional<pqxx::nontransaction>& t;

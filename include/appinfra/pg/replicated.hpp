@@ -350,6 +350,7 @@ class Replicated {
           return get(*r, slice);
         } catch (const db::PoolTimeoutError& e) {
           if (until.passed()) throw;  // the caller's time is up, not necessarily the replica's fault
+          if (saturated(e)) continue;  // busy, not broken: the next fit one, without marking this one
           h.fit.store(false, std::memory_order_release);
           h.set_error(e.what());
         }
@@ -421,7 +422,13 @@ class Replicated {
       auto c = r.connect(db::Deadline::in(std::min<Seconds>(timeout, config_.pool.timeout)));
       const db::Result row = c.execute(detail::replica_check_sql);
       const bool in_recovery = row[0][0].template as<bool>();
-      const std::optional<double> lag = row[0][1].template as<std::optional<double>>();
+      const double position = row[0][3].template as<std::optional<double>>().value_or(0);
+      if (!in_recovery) primary_position_.store(position, std::memory_order_relaxed);
+      const std::optional<double> lag =
+          in_recovery ? detail::replica_lag(row[0][1].template as<bool>(),
+                                            row[0][2].template as<std::optional<double>>(), position,
+                                            primary_position_.load(std::memory_order_relaxed))
+                      : std::optional<double>(0.0);
       const detail::CheckVerdict v = detail::judge(in_recovery, lag, config_.pg.max_replica_lag.count());
       h.lag_s.store(lag ? *lag : -1, std::memory_order_relaxed);
       h.set_error(v.error);
@@ -434,21 +441,37 @@ class Replicated {
         db::detail::log_at(logger_, log::Level::warning, "database '{}': host {} is now {} (was {})", config_.name,
                            h.shown, db::to_string(v.role), db::to_string(was));
     } catch (const std::exception& e) {
+      if (saturated(e)) return;  // its connections are all busy: it is up; the state stands until a check gets through
       h.check_failures.fetch_add(1, std::memory_order_relaxed);
       const db::HostRole role = starting(e) ? db::HostRole::starting : db::HostRole::down;
       h.fit.store(false, std::memory_order_release);
       h.lag_s.store(-1, std::memory_order_relaxed);
-      h.set_error(e.what());
       const db::HostRole was = h.role.exchange(role, std::memory_order_acq_rel);
       follow_primary();  // when this host took the writes, another primary may take them now
-      if (was != role)
-        db::detail::log_at(logger_, log::Level::warning, "database '{}': host {} is {}: {}", config_.name, h.shown,
-                           db::to_string(role), e.what());
+      try {  // what allocates last, so that a failure here loses only the message
+        h.set_error(e.what());
+        if (was != role)
+          db::detail::log_at(logger_, log::Level::warning, "database '{}': host {} is {}: {}", config_.name, h.shown,
+                             db::to_string(role), e.what());
+      } catch (...) {
+      }
     } catch (...) {
       h.check_failures.fetch_add(1, std::memory_order_relaxed);
       h.fit.store(false, std::memory_order_release);
       h.role.store(db::HostRole::down, std::memory_order_release);
     }
+  }
+
+  // Whether `e` is the PoolTimeoutError of a pool whose connections are all in use
+  // (one of a database that cannot be reached nests the connect error).
+  static bool saturated(const std::exception& e) {
+    if (dynamic_cast<const db::PoolTimeoutError*>(&e) == nullptr) return false;
+    try {
+      std::rethrow_if_nested(e);
+    } catch (...) {
+      return false;
+    }
+    return true;
   }
 
   // Whether the error (or one it nests) says the server is starting up (57P03).
@@ -484,8 +507,12 @@ class Replicated {
         continue;
       }
       writer_.store(i, std::memory_order_release);
-      db::detail::log_at(logger_, log::Level::warning, "database '{}': writes now go to {} ({} is {})", config_.name,
-                         h.shown, hosts_[w]->shown, db::to_string(hosts_[w]->role.load(std::memory_order_acquire)));
+      try {
+        db::detail::log_at(logger_, log::Level::warning, "database '{}': writes now go to {} ({} is {})",
+                           config_.name, h.shown, hosts_[w]->shown,
+                           db::to_string(hosts_[w]->role.load(std::memory_order_acquire)));
+      } catch (...) {  // the switch is made; only its message is lost
+      }
       return;
     }
   }
@@ -504,6 +531,7 @@ class Replicated {
   db::DatabaseConfig config_;
   std::vector<std::unique_ptr<Host>> hosts_;  // url first, then replicas; fixed after construction
   std::atomic<std::size_t> writer_{0};        // the host that takes writes
+  std::atomic<double> primary_position_{0};   // a primary's WAL position at its last check (replica_lag)
   std::atomic<std::size_t> next_{0};          // round-robin over fit replicas
   std::mutex writer_mutex_;
   std::mutex prepared_mutex_;

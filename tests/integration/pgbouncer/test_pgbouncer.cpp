@@ -160,8 +160,24 @@ TEST_CASE("behind PgBouncer a statement that would leave session state is refuse
   s.execute("SET LOCAL search_path TO pg_catalog");
   CHECK(s.execute("SHOW search_path").scalar<std::string>() == "pg_catalog");
   s.execute("SELECT pg_advisory_xact_lock(4242)");
+  s.execute("SELECT set_config('search_path', 'public', true)");  // is_local: ends with the transaction
   s.commit();
   CHECK(seen_by_other("SHOW search_path") == "\"$user\", public");
+}
+
+TEST_CASE("behind PgBouncer a text of several statements that begins or ends a transaction is refused where "
+          "settings are applied per transaction") {
+  reset_shared_connection();
+  pg::PG<db::ReadOnly> ro(quiet(), cfg("ro_multi", "transaction", {{"readonly", true}}));
+  for (const std::string sql : {"BEGIN; CREATE TABLE pgbouncer_ro_multi (x int); COMMIT",
+                                "SELECT 1; COMMIT; CREATE TABLE pgbouncer_ro_multi (x int)"}) {
+    INFO(sql);
+    CHECK_THROWS_WITH(ro.connect().execute(sql), Contains("statement refused") && Contains("'ro_multi'"));
+    CHECK_THROWS_AS(ro.connect().pipeline({"SELECT 1", "COMMIT", "CREATE TABLE pgbouncer_ro_multi (x int)"}),
+                    db::UsageError);
+  }
+  CHECK(seen_by_other("SELECT count(*) FROM pg_class WHERE relname = 'pgbouncer_ro_multi'") == "0");
+  CHECK(ro.connect().execute("SELECT 1; SELECT 2").scalar<int>() == 2);  // several statements without one: run
 }
 
 TEST_CASE("behind PgBouncer create_db and create_database() say to go to the server directly") {

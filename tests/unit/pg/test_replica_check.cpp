@@ -25,6 +25,16 @@ TEST_CASE("a standby within max_replica_lag is fit; one further behind or with a
   CHECK(judge(true, 0.0, 0).fit);  // max_replica_lag 0: only a standby that has replayed all it received
 }
 
+TEST_CASE("a standby's lag is 0 only when it replayed all it received and is not behind the primary's last position") {
+  using appinfra::pg::detail::replica_lag;
+  CHECK(replica_lag(true, 600.0, 1000, 1000) == 0.0);  // an idle primary: the last transaction is old, no lag
+  CHECK(replica_lag(true, 600.0, 1000, 0) == 0.0);     // the primary's position not known yet
+  // Cut off from the primary: it replayed all it received, but the primary went on.
+  CHECK(replica_lag(true, 600.0, 1000, 5000) == 600.0);
+  CHECK(replica_lag(false, 2.5, 1000, 1000) == 2.5);  // still replaying
+  CHECK_FALSE(replica_lag(false, std::nullopt, 1000, 1000).has_value());
+}
+
 TEST_CASE("a primary is never a fit replica: it takes reads only as the fallback") {
   const auto v = judge(false, 0.0, 10);
   CHECK(v.role == db::HostRole::primary);

@@ -122,8 +122,30 @@ TEST_CASE("session_state: what outlives the transaction on the server connection
   }
   for (const char* sql : {"BEGIN", "START TRANSACTION READ ONLY", "SET LOCAL statement_timeout = 0",
                           "SET TRANSACTION READ ONLY", "DECLARE c CURSOR FOR SELECT 1", "DISCARD ALL", "DEALLOCATE ALL",
-                          "SELECT pg_advisory_xact_lock(1)", "CREATE TABLE t (x int)", "SELECT 1"}) {
+                          "SELECT pg_advisory_xact_lock(1)", "CREATE TABLE t (x int)", "SELECT 1",
+                          "DECLARE c CURSOR FOR SELECT * FROM holdings", "DECLARE c CURSOR WITHOUT HOLD FOR SELECT 1",
+                          "SELECT set_config('app.user', $1, true)", "select SET_CONFIG('a.b', 'c', TRUE )"}) {
     INFO(sql);
     CHECK_FALSE(session_effect(sql).session_state);
+  }
+  // A set_config() whose is_local is not a literal true, or one of several that is
+  // not, counts: what cannot be read counts as session state.
+  for (const char* sql : {"SELECT set_config('a.b', 'c', $1)", "SELECT set_config('a.b', 'c', true), set_config('d.e', "
+                          "'f', false)", "SELECT set_config('a.b', f(1, true))", "SELECT set_config('a,b)', 'c', false)",
+                          "SELECT set_config('a.b', 'c', true); SELECT pg_advisory_lock(1)"}) {
+    INFO(sql);
+    CHECK(session_effect(sql).session_state);
+  }
+}
+
+TEST_CASE("a text of several statements that begins or ends a transaction is told apart") {
+  for (const char* sql : {"BEGIN; DELETE FROM t; COMMIT", "SELECT 1; COMMIT; DELETE FROM t", "select 1;rollback",
+                          "SELECT 1; /* c */ end"}) {
+    INFO(sql);
+    CHECK(controls_transaction_among_others(sql));
+  }
+  for (const char* sql : {"BEGIN", "COMMIT;", "SELECT 1; SELECT 2", "DELETE FROM t;  ;", "SELECT 'begin'; SELECT 2"}) {
+    INFO(sql);
+    CHECK_FALSE(controls_transaction_among_others(sql));
   }
 }

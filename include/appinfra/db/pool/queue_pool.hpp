@@ -378,9 +378,13 @@ class QueuePool {
     detail::Waiter<Entry> w;
     w.since = precise_clock::now();
     core.queue.enqueue(w);
+    const auto leave_queue = [&] {
+      core.queue.unlink(w);
+      core.wake_next();
+    };
     while (w.entry == nullptr) {
       if (core.closed.load(std::memory_order_acquire)) {
-        core.queue.unlink(w);
+        leave_queue();
         throw ClosedError(fmt::format("database '{}': pool is closed", core.connector.name()));
       }
       // Wakes when handed an entry or woken to look for an idle one (see
@@ -399,12 +403,12 @@ class QueuePool {
         bool must_open = false;
         if (e == nullptr && (e = core.slots.reserve_empty()) != nullptr) must_open = true;
         if (e != nullptr) {
-          core.queue.unlink(w);
+          leave_queue();
           return {e, must_open};
         }
       }
       if (precise_clock::now() >= deadline.at) {
-        core.queue.unlink(w);
+        leave_queue();
         core.stats.timed_out();
         const bool unreachable = core.failed_attempts.load(std::memory_order_relaxed) > 0;
         lock.unlock();

@@ -69,8 +69,12 @@ class Connector {
   [[nodiscard]] bool behind_pooler() const noexcept { return behind_transaction_pooler(config_); }
   /// What wraps an autocommit statement behind such a pooler (empty otherwise).
   [[nodiscard]] const PooledTransaction& pooled_transaction() const noexcept { return pooled_transaction_; }
-  /// Runs of a statement text on a connection before execute() prepares it; 0: never.
-  [[nodiscard]] std::size_t prepare_threshold() const noexcept { return config_.pg.prepare_threshold; }
+  /// Runs of a statement text on a connection before execute() prepares it; 0: never,
+  /// and always behind a pooler in transaction mode, however the configuration was
+  /// built (statement names are per connection: another client's could be found).
+  [[nodiscard]] std::size_t prepare_threshold() const noexcept {
+    return behind_pooler() ? 0 : config_.pg.prepare_threshold;
+  }
   /// The automatic preparation's counters, summed over this database's connections.
   [[nodiscard]] db::detail::StatementCacheCounters& statement_cache_counters() const noexcept {
     return *cache_counters_;

@@ -57,16 +57,33 @@ inline db::UsageError session_state_refused(std::string_view database) {
       database));
 }
 
+/// The UsageError for a text of several statements, one of which begins or ends a
+/// transaction, where the database's settings are applied per transaction
+/// (controls_transaction_among_others): it could run part of the text outside the
+/// transaction that carries them (a write on a read-only database, say).
+inline db::UsageError transaction_control_refused(std::string_view database) {
+  return db::UsageError(fmt::format(
+      "database '{}': statement refused: several statements in one text, one of them BEGIN, START, COMMIT, END, "
+      "ROLLBACK or ABORT; behind the pooler in transaction mode (key 'pooler') the database's settings (read-only, "
+      "statement_timeout) hold for one transaction only: send them one at a time, or use a session()",
+      database));
+}
+
 /// Runs `statement()`, an autocommit statement given as `sql`, with the database's
 /// settings applied to its transaction (`p`, PooledTransaction::of): in an explicit
 /// transaction begun with them and committed after it (rolled back when it fails);
 /// a BEGIN or START of the caller's own gets them right after it; a statement sent
 /// while the caller's own transaction is open runs as it is (that transaction got
 /// them at its BEGIN). With nothing to apply, `statement()` alone.
+/// A text of several statements that begins or ends a transaction is refused
+/// (transaction_control_refused), before anything is sent.
 template <class F>
-decltype(auto) in_pooled_transaction(PgConn& conn, const PooledTransaction& p, std::string_view sql, F&& statement) {
+decltype(auto) in_pooled_transaction(PgConn& conn, const PooledTransaction& p, std::string_view database,
+                                     std::string_view sql, F&& statement) {
+  if (p.begin.empty()) return statement();
+  if (controls_transaction_among_others(sql)) throw transaction_control_refused(database);
   PGconn* r = raw(*conn.pq);
-  if (p.begin.empty() || r == nullptr || PQtransactionStatus(r) != PQTRANS_IDLE) return statement();
+  if (r == nullptr || PQtransactionStatus(r) != PQTRANS_IDLE) return statement();
   const std::string kw = first_keyword(sql);
   const auto send = [&](const std::string& text) {
     pqxx::nontransaction t(*conn.pq);

@@ -16,14 +16,29 @@
 
 namespace appinfra::pg::detail {
 
-/// One round trip: whether the server is in recovery, and its lag in seconds: 0 on
-/// a primary and on a standby that has replayed all it received (an idle primary
-/// sends nothing, so the last replayed transaction ages without any lag); else the
-/// age of the last replayed transaction, NULL when none was replayed yet.
+/// One round trip: whether the server is in recovery; on a standby, whether it
+/// has replayed all it received and the age of its last replayed transaction
+/// (NULL when none was replayed yet); its WAL position in bytes (on a primary,
+/// where it writes; on a standby, what it replayed). replica_lag() makes the lag
+/// of them.
 inline constexpr std::string_view replica_check_sql =
-    "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN 0::float8 "
-    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 "
-    "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END";
+    "SELECT pg_is_in_recovery(), "
+    "pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn(), "
+    "extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, "
+    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END "
+    "- '0/0'::pg_lsn)::float8";
+
+/// A standby's lag in seconds: 0 when it has replayed all it received and is not
+/// behind where the primary was at its last check (`primary_at`, 0 when unknown):
+/// an idle primary sends nothing, so the last replayed transaction ages without
+/// any lag. Otherwise the age of the last replayed transaction (none: unknown). A
+/// standby cut off from the primary replays all it received too, and would look
+/// current for ever without the comparison with the primary's position.
+inline std::optional<double> replica_lag(bool all_replayed, std::optional<double> replay_age, double replayed_at,
+                                         double primary_at) {
+  if (all_replayed && replayed_at >= primary_at) return 0.0;
+  return replay_age;
+}
 
 /// What one successful check found.
 struct CheckVerdict {

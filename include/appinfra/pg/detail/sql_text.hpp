@@ -80,6 +80,89 @@ inline bool mentions_session_function(std::string_view text) noexcept {
   return false;
 }
 
+/// Whether a text that mentions set_config() or an advisory lock
+/// (mentions_session_function) leaves nothing past its transaction: every
+/// set_config() has a literal `true` (is_local) as its last argument and no
+/// session advisory lock is taken (pg_advisory_xact_lock is not one). Anything it
+/// cannot read counts as session state.
+inline bool session_functions_are_local(std::string_view sql) {
+  if (contains_ci(sql, "advisory_lock")) return false;
+  bool any = false;
+  for (std::size_t at = 0; at + 10 <= sql.size(); ++at) {
+    std::size_t k = 0;
+    while (k < 10 && ascii_lower(sql[at + k]) == "set_config"[k]) ++k;
+    if (k < 10) continue;
+    any = true;
+    std::size_t i = at + 10;
+    skip_space(sql, i);
+    if (i >= sql.size() || sql[i] != '(') return false;
+    int depth = 0;
+    bool quoted = false;
+    std::size_t last_comma = std::string_view::npos;
+    for (; i < sql.size(); ++i) {
+      const char c = sql[i];
+      if (c == '\'') quoted = !quoted;
+      else if (quoted) continue;
+      else if (c == '(') ++depth;
+      else if (c == ')' && --depth == 0) break;
+      else if (c == ',' && depth == 1) last_comma = i;
+    }
+    if (i >= sql.size() || last_comma == std::string_view::npos) return false;
+    std::size_t a = last_comma + 1;
+    skip_space(sql, a);
+    if (word_at(sql, a) != "true") return false;
+    skip_space(sql, a);
+    if (a != i) return false;
+    at = i;
+  }
+  return any;
+}
+
+/// Whether `piece` (one statement) declares a cursor WITH HOLD: the two words next
+/// to each other, not a name such as `holdings`, not WITHOUT HOLD.
+inline bool with_hold(std::string_view piece) {
+  const auto word_char = [](char c) {
+    c = ascii_lower(c);
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+  };
+  std::string previous, word;
+  for (std::size_t i = 0; i <= piece.size(); ++i) {
+    if (i < piece.size() && word_char(piece[i])) {
+      word += ascii_lower(piece[i]);
+      continue;
+    }
+    if (!word.empty()) {
+      if (previous == "with" && word == "hold") return true;
+      previous = std::move(word);
+      word.clear();
+    } else if (i < piece.size() && !(piece[i] == ' ' || (piece[i] >= '\t' && piece[i] <= '\r'))) {
+      previous.clear();  // a quote or an operator between them
+    }
+  }
+  return false;
+}
+
+/// Whether `sql` holds more than one statement and one of them begins, ends or
+/// aborts a transaction: behind a pooler in transaction mode such a text could end
+/// the transaction that carries the database's settings, or open one without them.
+inline bool controls_transaction_among_others(std::string_view sql) {
+  int statements = 0;
+  bool control = false;
+  for (std::size_t start = 0; start <= sql.size();) {
+    const std::size_t end = std::min(sql.find(';', start), sql.size());
+    const std::string_view piece = sql.substr(start, end - start);
+    std::size_t i = keyword_start(piece);
+    const std::string w = word_at(piece, i);
+    if (!w.empty()) {
+      ++statements;
+      control = control || w == "begin" || w == "start" || w == "commit" || w == "end" || w == "rollback" ||
+                w == "abort";
+    }
+    start = end + 1;
+  }
+  return statements > 1 && control;
+}
+
 /// True when `sql` only reads, so that the row count libpq reports (for a SELECT,
 /// the rows returned) is not a change count. A WITH statement is judged by its main
 /// statement, after the parenthesised CTEs (skipping quoted text).
@@ -149,7 +232,7 @@ inline SessionEffect session_effect(std::string_view sql) {
       e.dirty = true;
     } else if (w == "declare") {  // a cursor ends with its transaction, unless WITH HOLD
       e.dirty = true;
-      e.session_state = e.session_state || contains_ci(piece, "hold");
+      e.session_state = e.session_state || with_hold(piece);
     } else if (w == "reset" || w == "listen" || w == "prepare" || w == "load") {
       e.dirty = e.session_state = true;
     } else if (w == "create") {  // CREATE TEMP, CREATE LOCAL TEMPORARY, CREATE OR REPLACE TEMP VIEW
@@ -167,7 +250,10 @@ inline SessionEffect session_effect(std::string_view sql) {
     start = end + 1;
   }
   // Shorter than "set_config": most short statements skip the call.
-  if (!e.session_state && sql.size() >= 10 && mentions_session_function(sql)) e.dirty = e.session_state = true;
+  if (!e.session_state && sql.size() >= 10 && mentions_session_function(sql)) {
+    e.dirty = true;  // a local set_config() too: reset on return costs one round trip, a leak more
+    e.session_state = !session_functions_are_local(sql);
+  }
   return e;
 }
 

@@ -183,6 +183,7 @@ struct PoolCore {
       std::lock_guard lock(mutex);
       if (queue.head_due(handoff_after)) {
         queue.hand_to_waiter(e, false);
+        wake_next();
         return;
       }
       if (queue.head != nullptr) {
@@ -194,6 +195,13 @@ struct PoolCore {
     }
     slots.hint(e);
     e.state.store(idle, std::memory_order_release);
+  }
+
+  // After the head waiter left the queue (mutex held): the new head was not
+  // woken, so it would find entries left idle for it (several returned at
+  // once, say) only at its next look; wake it now.
+  void wake_next() noexcept {
+    if (barging && queue.head != nullptr && slots.count(idle) > 0) queue.wake_head();
   }
 
   // Whether a connection being returned is closed rather than kept: always
