@@ -166,6 +166,39 @@ TEST_CASE("statement cache counters are exported for every pool, with or without
   CHECK_THAT(text, !Contains("appinfra_pool_acquired_total{"));
 }
 
+TEST_CASE("a replicated database's hosts are exported with their role, writer, fitness, lag and checks") {
+  db::PoolStatus p;
+  db::HostPoolStatus primary, standby;
+  primary.state.host = "postgresql://app:***@10.0.0.1/app";
+  primary.state.role = db::HostRole::primary;
+  primary.state.writer = true;
+  primary.state.lag_s = 0.0;
+  primary.state.checks_total = 7;
+  standby.state.host = "postgresql://app:***@10.0.0.2/app";
+  standby.state.role = db::HostRole::standby;
+  standby.state.fit = true;
+  standby.state.lag_s = 0.25;
+  standby.state.checks_total = 7;
+  standby.state.check_failures_total = 2;
+  p.hosts = {primary, standby};
+  const FixedSource src{{1, 1, 0, {"main"}, {}}, {up("main", p)}};
+  const std::string text = db::prometheus_text(src);
+  const std::string s = "{db=\"main\",host=\"postgresql://app:***@10.0.0.2/app\"";
+  CHECK_THAT(text, Contains("appinfra_host_role" + s + ",role=\"standby\"} 1\n"));
+  CHECK_THAT(text, Contains("appinfra_host_role" + s + ",role=\"primary\"} 0\n"));
+  CHECK_THAT(text, Contains("appinfra_host_writer{db=\"main\",host=\"postgresql://app:***@10.0.0.1/app\"} 1\n"));
+  CHECK_THAT(text, Contains("appinfra_host_writer" + s + "} 0\n"));
+  CHECK_THAT(text, Contains("appinfra_host_fit_for_reads" + s + "} 1\n"));
+  CHECK_THAT(text, Contains("appinfra_host_replication_lag_seconds" + s + "} 0.25\n"));
+  CHECK_THAT(text, Contains("appinfra_host_check_failures_total" + s + "} 2\n"));
+  CHECK_THAT(db::metrics_json(src),
+             Contains("\"hosts\":[{\"host\":\"postgresql://app:***@10.0.0.1/app\",\"role\":\"primary\",\"writer\":true,"
+                      "\"fit\":false,\"lag_s\":0,\"checks_total\":7,\"check_failures_total\":0,\"error\":\"\"},"));
+  // Without a replicated database, no host family at all.
+  const FixedSource plain{{1, 1, 0, {"main"}, {}}, {up("main", db::PoolStatus{})}};
+  CHECK_THAT(db::prometheus_text(plain), !Contains("appinfra_host_"));
+}
+
 TEST_CASE("label values escape backslash, double quote and newline") {
   const FixedSource src{{1, 1, 0, {}, {}}, {up("a\"b\\c\nd", db::PoolStatus{})}};
   const std::string text = db::prometheus_text(src);

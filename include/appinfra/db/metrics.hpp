@@ -11,9 +11,11 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace appinfra::db {
@@ -62,17 +64,18 @@ class PromWriter {
   void family(std::string_view name, std::string_view type, std::string_view help) {
     fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   }
-  // name{db="...",<extra>} value
+  // name{db="...",<label>="<value>"...} value (labels with an empty name left out)
   template <class V>
   void sample(std::string_view name, std::string_view db, std::string_view extra_label, std::string_view extra_value,
-              V value) {
+              V value, std::string_view label2 = {}, std::string_view value2 = {}) {
     out_ += name;
     out_ += "{db=\"";
     append_label_value(out_, db);
     out_ += '"';
-    if (!extra_label.empty()) {
-      fmt::format_to(std::back_inserter(out_), ",{}=\"", extra_label);
-      append_label_value(out_, extra_value);
+    for (const auto& [label, v] : {std::pair{extra_label, extra_value}, std::pair{label2, value2}}) {
+      if (label.empty()) continue;
+      fmt::format_to(std::back_inserter(out_), ",{}=\"", label);
+      append_label_value(out_, v);
       out_ += '"';
     }
     fmt::format_to(std::back_inserter(out_), "}} {}\n", value);
@@ -93,8 +96,11 @@ class PromWriter {
 /// last setup failure kind; for each set-up database its pool's size and maximum,
 /// its connections by state, its failures by kind (`appinfra_errors_total`, every
 /// kind, zeros too), its counters, and the acquire-wait and hold-time histograms (cumulative
-/// `_bucket`s at duration_bounds_s and +Inf, `_sum`, `_count`). Every sample is
-/// labelled `db` with the configured name (escaped); no url, no password.
+/// `_bucket`s at duration_bounds_s and +Inf, `_sum`, `_count`); for each host of a
+/// replicated database (pg::Replicated) its role, whether writes go there, whether
+/// it is fit for reads, its lag and its checks, labelled `host` with its url,
+/// password redacted. Every sample is labelled `db` with the configured name
+/// (escaped); no other url, no password.
 /// Counters and histograms appear only for pools with statistics (PoolStats).
 ///
 /// Thread-safe as get_stats() and get_database_states() are: call it from an HTTP
@@ -155,9 +161,14 @@ void write_prometheus(std::string& out, const M& m) {
   w.family("appinfra_pool_waiting", "gauge", "Callers waiting for a connection now.");
   pools([&](std::string_view n, const PoolStatus& p) { w.sample("appinfra_pool_waiting", n, p.waiting); });
 
-  auto counter = [&](std::string_view name, std::string_view help, std::uint64_t PoolStatus::*field) {
+  // Counters of the pools with statistics; `all` also those without (counted
+  // whatever the statistics policy).
+  auto counter = [&](std::string_view name, std::string_view help, std::uint64_t PoolStatus::*field,
+                     bool all = false) {
     w.family(name, "counter", help);
-    stat_pools([&](std::string_view n, const PoolStatus& p) { w.sample(name, n, p.*field); });
+    const auto each = [&](std::string_view n, const PoolStatus& p) { w.sample(name, n, p.*field); };
+    if (all) pools(each);
+    else stat_pools(each);
   };
   counter("appinfra_pool_acquired_total", "Checkouts.", &PoolStatus::acquired_total);
   counter("appinfra_pool_timeouts_total", "Checkouts that gave up after pool_timeout (PoolTimeoutError).",
@@ -169,17 +180,13 @@ void write_prometheus(std::string& out, const M& m) {
           &PoolStatus::invalidated_total);
 
   // Counted by the connections' statement caches whatever the statistics policy.
-  auto cache_counter = [&](std::string_view name, std::string_view help, std::uint64_t PoolStatus::*field) {
-    w.family(name, "counter", help);
-    pools([&](std::string_view n, const PoolStatus& p) { w.sample(name, n, p.*field); });
-  };
-  cache_counter("appinfra_statement_cache_hits_total", "Statements found prepared in a connection's cache.",
-                &PoolStatus::statement_cache_hits_total);
-  cache_counter("appinfra_statement_cache_misses_total", "Statements prepared anew (the cache on).",
-                &PoolStatus::statement_cache_misses_total);
-  cache_counter("appinfra_statement_cache_evictions_total",
-                "Prepared statements dropped from a full cache (least recently used).",
-                &PoolStatus::statement_cache_evictions_total);
+  counter("appinfra_statement_cache_hits_total", "Statements found prepared in a connection's cache.",
+          &PoolStatus::statement_cache_hits_total, true);
+  counter("appinfra_statement_cache_misses_total", "Statements prepared anew (the cache on).",
+          &PoolStatus::statement_cache_misses_total, true);
+  counter("appinfra_statement_cache_evictions_total",
+          "Prepared statements dropped from a full cache (least recently used).",
+          &PoolStatus::statement_cache_evictions_total, true);
   w.family("appinfra_errors_total", "counter",
            "Failed statements, connects and health checks since setup, by failure kind (QueryError and "
            "ConnectionError failure()).");
@@ -205,6 +212,45 @@ void write_prometheus(std::string& out, const M& m) {
             &PoolStatus::acquire_wait);
   histogram("appinfra_pool_hold_seconds",
             "Time a caller kept a connection, sampled (one checkout in 64 by default).", &PoolStatus::hold_time);
+
+  // The hosts of replicated databases (pg::Replicated), labelled with their url,
+  // password redacted; no family at all without one.
+  auto hosts = [&](auto&& each) {
+    for (const auto& d : dbs)
+      if (d.has_pool)
+        for (const HostPoolStatus& h : d.pool.hosts) each(d.name, h.state);
+  };
+  bool any_host = false;
+  hosts([&](std::string_view, const HostState&) { any_host = true; });
+  if (!any_host) return;
+  w.family("appinfra_host_role", "gauge",
+           "A replicated database's host: 1 for the role its last check found, 0 for the others.");
+  hosts([&](std::string_view n, const HostState& h) {
+    for (auto r : {HostRole::unknown, HostRole::primary, HostRole::standby, HostRole::starting, HostRole::down})
+      w.sample("appinfra_host_role", n, "host", h.host, h.role == r ? 1 : 0, "role", to_string(r));
+  });
+  w.family("appinfra_host_writer", "gauge", "1 for the host of a replicated database that writes go to now.");
+  hosts([&](std::string_view n, const HostState& h) {
+    w.sample("appinfra_host_writer", n, "host", h.host, h.writer ? 1 : 0);
+  });
+  w.family("appinfra_host_fit_for_reads", "gauge",
+           "1 when reads asked for with db::replica may go to the host (a standby within max_replica_lag).");
+  hosts([&](std::string_view n, const HostState& h) {
+    w.sample("appinfra_host_fit_for_reads", n, "host", h.host, h.fit ? 1 : 0);
+  });
+  w.family("appinfra_host_replication_lag_seconds", "gauge",
+           "Seconds a host is behind its primary, as its last check found (0 on a primary); absent when unknown.");
+  hosts([&](std::string_view n, const HostState& h) {
+    if (h.lag_s) w.sample("appinfra_host_replication_lag_seconds", n, "host", h.host, *h.lag_s);
+  });
+  w.family("appinfra_host_checks_total", "counter", "Role and lag checks made on the host.");
+  hosts([&](std::string_view n, const HostState& h) {
+    w.sample("appinfra_host_checks_total", n, "host", h.host, h.checks_total);
+  });
+  w.family("appinfra_host_check_failures_total", "counter", "Role and lag checks of the host that failed.");
+  hosts([&](std::string_view n, const HostState& h) {
+    w.sample("appinfra_host_check_failures_total", n, "host", h.host, h.check_failures_total);
+  });
 }
 
 /// write_prometheus() into a new string.
@@ -220,7 +266,9 @@ template <MetricsSource M>
 /// "attempts":1,"setup_failure":null,"pool":{...}|null}, ...]}`, a pool's failures
 /// as `"errors_total":{"query":N,...}` (every kind), databases in
 /// configuration order; histograms as `{"bounds_s":[...],"cumulative":[...],
-/// "count":N,"sum_s":x}`. Thread-safe as write_prometheus().
+/// "count":N,"sum_s":x}`; a replicated database's pool also has `"hosts":[{"host":...,
+/// "role":...,"writer":...,"fit":...,"lag_s":x|null,"checks_total":N,
+/// "check_failures_total":N,"error":...}]`. Thread-safe as write_prometheus().
 template <MetricsSource M>
 void write_json(std::string& out, const M& m) {
   const ManagerStats st = m.get_stats();
@@ -269,6 +317,22 @@ void write_json(std::string& out, const M& m) {
       histogram(p.acquire_wait);
       out += ",\"hold_time\":";
       histogram(p.hold_time);
+    }
+    if (!p.hosts.empty()) {
+      out += ",\"hosts\":[";
+      for (std::size_t i = 0; i < p.hosts.size(); ++i) {
+        const HostState& h = p.hosts[i].state;
+        out += i ? ",{\"host\":" : "{\"host\":";
+        detail::append_json_string(out, h.host);
+        fmt::format_to(o, ",\"role\":\"{}\",\"writer\":{},\"fit\":{},\"lag_s\":", to_string(h.role), h.writer, h.fit);
+        if (h.lag_s) fmt::format_to(o, "{}", *h.lag_s);
+        else out += "null";
+        fmt::format_to(o, ",\"checks_total\":{},\"check_failures_total\":{},\"error\":", h.checks_total,
+                       h.check_failures_total);
+        detail::append_json_string(out, h.error);
+        out += '}';
+      }
+      out += ']';
     }
     out += "}}";
   }

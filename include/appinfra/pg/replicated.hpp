@@ -49,7 +49,9 @@ namespace appinfra::pg {
 /// only; PG<ReadOnly> for reads and checks) and its own checker thread, which every
 /// `replica_check_interval` runs one statement there: its role (in recovery or not)
 /// and lag (the age of the last replayed transaction; 0 when all that was received
-/// is replayed). A read goes to the fit replicas in turn (round-robin): standbys
+/// is replayed and the replica is not behind the position the primary reported at
+/// its last check: a replica cut off from the primary replays all it received
+/// too). A read goes to the fit replicas in turn (round-robin): standbys
 /// that answered their last check within `max_replica_lag`; one that is down,
 /// starting, too far behind or whose checkout failed is skipped until a check
 /// finds it fit again. With none fit, reads go to the primary
