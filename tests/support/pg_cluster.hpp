@@ -273,6 +273,17 @@ class PgCluster {
     return s;
   }
 
+  /// Replaces this stopped server's data with a streaming standby of `primary`
+  /// (as make_standby() does), keeping its port and directory: a former primary
+  /// that rejoins as a standby after a failover. Not started.
+  void rebuild_as_standby_of(const PgCluster& primary) {
+    std::filesystem::remove_all(data());
+    check(run({program("pg_basebackup"), "-h", primary.dir_, "-p", std::to_string(primary.port_), "-U", "postgres",
+               "-D", data(), "-R", "-X", "stream", "-c", "fast"}),
+          "pg_basebackup");
+    configure();
+  }
+
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
 

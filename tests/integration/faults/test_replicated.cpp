@@ -189,6 +189,35 @@ TEST_CASE("reads go to the primary while the standby is down, and back to the st
   CHECK(in_recovery(db.connect(db::replica)));
 }
 
+TEST_CASE("a primary that rejoins as a standby of the promoted replica is noticed: writes stay on the new primary, "
+          "reads go to the old one", "[replicas]") {
+  test::PgCluster a;
+  a.start();
+  a.create_app_role();
+  auto b = a.make_standby();
+  b->start();
+  db::Options o{{"url", a.url()},
+                {"replicas", db::Value::List{b->url()}},
+                {"replica_check_interval", 0.05},
+                {"pool_timeout", 2}};
+  pg::Replicated<> db(quiet, db::DatabaseConfig::from("main", o));
+  REQUIRE(eventually([&] { return db.host_states()[1].fit; }));
+  a.stop("fast");
+  b->promote();
+  REQUIRE(eventually([&] { return db.host_states()[1].writer; }));
+  CHECK_FALSE(in_recovery(db.connect()));
+  a.rebuild_as_standby_of(*b);  // the configured primary comes back, following b
+  a.start();
+  REQUIRE(eventually([&] {
+    const db::HostState s = db.host_states()[0];
+    return s.role == db::HostRole::standby && s.fit;
+  }));
+  CHECK(db.host_states()[1].writer);  // writes do not go back
+  CHECK_FALSE(db.host_states()[0].writer);
+  CHECK_FALSE(in_recovery(db.connect()));
+  CHECK(in_recovery(db.connect(db::replica)));  // reads: the old primary, a standby now
+}
+
 TEST_CASE("pg::Replicated keeps the laws of db::Interface", "[replicas]") {
   Pair& p = pair();
   // Checks only at construction (a check holds a connection for a moment, which
