@@ -116,12 +116,10 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
     this->check();
     return detail::run_statement(this->lease_, this->bounded(deadline), "EXECUTE " + name, {},
                                  [&](detail::PgConn& conn) {
-                                   return detail::in_pooled_transaction(
-                                       conn, this->lease_.connector().pooled_transaction(),
-                                       this->lease_.connector().name(), "", [&] {
-                                         pqxx::nontransaction t(*conn.pq);
-                                         return detail::exec_prepared(this->lease_, t, name, args...);
-                                       });
+                                   return detail::in_pooled_transaction(conn, this->lease_.connector(), "", [&] {
+                                     pqxx::nontransaction t(*conn.pq);
+                                     return detail::exec_prepared(this->lease_, t, name, args...);
+                                   });
                                  }, args...);
   }
 
@@ -135,16 +133,14 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
                                  fmt::format("pipeline of {} statements", statements.size()),
                                  detail::effect_of(statements), [&](detail::PgConn& conn) {
                                    // The statements are sent as one text: judged as one.
-                                   const auto& pooled = this->lease_.connector().pooled_transaction();
+                                   const auto& connector = this->lease_.connector();
                                    std::string text;
-                                   if (!pooled.begin.empty())
+                                   if (!connector.pooled_transaction().begin.empty())
                                      for (const auto& st : statements) text.append(st).append(";");
-                                   return detail::in_pooled_transaction(
-                                       conn, pooled, this->lease_.connector().name(), text,
-                                       [&] {
-                                         pqxx::nontransaction t(*conn.pq);
-                                         return detail::exec_pipeline(t, statements);
-                                       });
+                                   return detail::in_pooled_transaction(conn, connector, text, [&] {
+                                     pqxx::nontransaction t(*conn.pq);
+                                     return detail::exec_pipeline(t, statements);
+                                   });
                                  })
         .results;
   }
@@ -179,16 +175,14 @@ class Connection : public db::detail::LeasedConnection<Connection<A, Lease>, Lea
                                      t.reset();
                                      return t.emplace(*conn.pq);
                                    };
-                                   return detail::in_pooled_transaction(
-                                       conn, this->lease_.connector().pooled_transaction(),
-                                       this->lease_.connector().name(), sql, [&] {
-                                         // Ended before the COMMIT or ROLLBACK around it (libpqxx: one at a time).
-                                         struct End {
-                                           std::optional<pqxx::nontransaction>& t;
-                                           ~End() { t.reset(); }
-                                         } end{t};
-                                         return detail::exec_auto(this->lease_, txn, true, true, sql, effect, args...);
-                                       });
+                                   return detail::in_pooled_transaction(conn, this->lease_.connector(), sql, [&] {
+                                     // Ended before the COMMIT or ROLLBACK around it (libpqxx: one at a time).
+                                     struct End {
+                                       std::optional<pqxx::nontransaction>& t;
+                                       ~End() { t.reset(); }
+                                     } end{t};
+                                     return detail::exec_auto(this->lease_, txn, true, true, sql, effect, args...);
+                                   });
                                  }, args...);
   }
 };

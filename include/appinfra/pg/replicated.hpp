@@ -184,10 +184,7 @@ class Replicated {
     // either seen here or given the list there.
     std::lock_guard lock(prepared_mutex_);
     prepared_.emplace_back(name, sql);
-    for (auto& h : hosts_) {
-      if (auto* p = h->rw.load(std::memory_order_acquire)) p->prepare(name, sql);
-      if (auto* r = h->ro.load(std::memory_order_acquire)) r->prepare(name, sql);
-    }
+    each_pool([&](auto& pool) { pool.prepare(name, sql); });
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
@@ -231,20 +228,14 @@ class Replicated {
   /// Stops the checks and closes every pool. Idempotent.
   void close() noexcept {
     stop_checks();
-    for (auto& h : hosts_) {
-      if (auto* p = h->rw.load(std::memory_order_acquire)) p->close();
-      if (auto* r = h->ro.load(std::memory_order_acquire)) r->close();
-    }
+    each_pool([](auto& pool) { pool.close(); });
   }
   /// Stops the checks and drains every pool against one deadline; returns how many
   /// connections were still out.
   std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept {
     stop_checks();
     std::size_t out = 0;
-    for (auto& h : hosts_) {
-      if (auto* p = h->rw.load(std::memory_order_acquire)) out += p->drain(deadline);
-      if (auto* r = h->ro.load(std::memory_order_acquire)) out += r->drain(deadline);
-    }
+    each_pool([&](auto& pool) { out += pool.drain(deadline); });
     return out;
   }
 
@@ -374,28 +365,29 @@ class Replicated {
                        config_.name, why);
   }
 
-  // The host's read pool, opened now when it has none (one connection attempt).
-  replica_type& reads_of(Host& h) {
-    if (replica_type* r = h.ro.load(std::memory_order_acquire)) return *r;
+  // The host's read or write pool, opened now when it has none (one connection
+  // attempt), with the prepared statements declared so far.
+  replica_type& reads_of(Host& h) { return pool_of(h, h.ro, h.ro_owner, h.ro_config); }
+  primary_type& writes_of(Host& h) { return pool_of(h, h.rw, h.rw_owner, h.rw_config); }
+  template <class P>
+  P& pool_of(Host& h, std::atomic<P*>& published, std::unique_ptr<P>& owner, const db::DatabaseConfig& c) {
+    if (P* p = published.load(std::memory_order_acquire)) return *p;
     std::lock_guard lock(h.open_mutex);
-    if (h.ro_owner) return *h.ro_owner;
-    auto made = std::make_unique<replica_type>(logger_, h.ro_config);  // connects: outside prepared_mutex_
+    if (owner) return *owner;
+    auto made = std::make_unique<P>(logger_, c);  // connects: outside prepared_mutex_
     std::lock_guard p(prepared_mutex_);
     for (const auto& [name, sql] : prepared_) made->prepare(name, sql);
-    h.ro_owner = std::move(made);
-    h.ro.store(h.ro_owner.get(), std::memory_order_release);
-    return *h.ro_owner;
+    owner = std::move(made);
+    published.store(owner.get(), std::memory_order_release);
+    return *owner;
   }
-  primary_type& writes_of(Host& h) {
-    if (primary_type* p = h.rw.load(std::memory_order_acquire)) return *p;
-    std::lock_guard lock(h.open_mutex);
-    if (h.rw_owner) return *h.rw_owner;
-    auto made = std::make_unique<primary_type>(logger_, h.rw_config);
-    std::lock_guard p(prepared_mutex_);
-    for (const auto& [name, sql] : prepared_) made->prepare(name, sql);
-    h.rw_owner = std::move(made);
-    h.rw.store(h.rw_owner.get(), std::memory_order_release);
-    return *h.rw_owner;
+  // Calls f on every pool opened so far, each host's write pool then its read pool.
+  template <class F>
+  void each_pool(F&& f) const {
+    for (const auto& h : hosts_) {
+      if (primary_type* p = h->rw.load(std::memory_order_acquire)) f(*p);
+      if (replica_type* r = h->ro.load(std::memory_order_acquire)) f(*r);
+    }
   }
 
   // One host's checker: a check now, then one every interval until stopped.

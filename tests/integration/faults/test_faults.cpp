@@ -458,6 +458,19 @@ std::unique_ptr<test::PgCluster> start_sync_pair(test::PgCluster& primary, const
   return standby;
 }
 
+// The failover fault: the primary crashes (-m immediate) and stays down; the
+// standby is promoted 300 ms later (a failover is not instant).
+FaultTimes kill_and_promote(test::PgCluster& primary, test::PgCluster& standby) {
+  ReadyWatch ready(standby);
+  FaultTimes t;
+  t.begun = Clock::now();
+  primary.stop("immediate");
+  std::this_thread::sleep_for(300ms);
+  standby.promote();
+  t.up = ready.at(Clock::now());
+  return t;
+}
+
 // One cluster for the scenarios that keep their server: made at first use, stopped
 // (-m immediate) and removed at exit.
 test::PgCluster& shared_cluster() {
@@ -580,16 +593,7 @@ TEST_CASE("a standby promoted behind a multi-host url with target_session_attrs=
 
   ThreadLog main_log;
   const Figures f = run_scenario(scenario, test::multi_host_url(primary, *standby), *standby, table,
-                                 [&](Database&, ThreadLog&) {
-                                   ReadyWatch ready(*standby);
-                                   FaultTimes t;
-                                   t.begun = Clock::now();
-                                   primary.stop("immediate");  // and it stays down
-                                   std::this_thread::sleep_for(300ms);  // a failover is not instant
-                                   standby->promote();
-                                   t.up = ready.at(Clock::now());
-                                   return t;
-                                 },
+                                 [&](Database&, ThreadLog&) { return kill_and_promote(primary, *standby); },
                                  main_log);
   check_bounds(f);
   check_failures(f, db::Failure::server_shutdown,
@@ -606,16 +610,7 @@ TEST_CASE("pg::Replicated under load: reads stay on the standby while the primar
   ThreadLog main_log;
   const Figures f = run_scenario(
       scenario, primary.url(), *standby, table,
-      [&](Database&, ThreadLog&) {
-        ReadyWatch ready(*standby);
-        FaultTimes t;
-        t.begun = Clock::now();
-        primary.stop("immediate");           // and it stays down
-        std::this_thread::sleep_for(300ms);  // a failover is not instant
-        standby->promote();
-        t.up = ready.at(Clock::now());
-        return t;
-      },
+      [&](Database&, ThreadLog&) { return kill_and_promote(primary, *standby); },
       main_log, {{"replicas", db::Value::List{standby->url()}}, {"replica_check_interval", 0.1}});
   check_bounds(f);
   CHECK(f.read_errors == 0);  // reads continued on the standby throughout

@@ -35,6 +35,18 @@ Core::Entry& open_entry(Core& core, std::uint8_t state, double returned_s) {
   return *e;
 }
 test::StubConnector stub(const char* name) { return test::StubConnector{name, test::stub_control(name, true)}; }
+// Two connections, no overflow, the given handoff_after (seconds).
+db::PoolOptions handoff_options(double handoff_after) {
+  auto o = options(2, 0);
+  o.handoff_after = std::chrono::duration<double>(handoff_after);
+  return o;
+}
+// Queues `w` as a caller that begins to wait now (what QueuePool::wait() does).
+void queue_waiter(Core& core, d::Waiter<Core::Entry>& w) {
+  w.since = std::chrono::steady_clock::now();
+  core.queue.enqueue(w);
+  core.waiters = 1;
+}
 }  // namespace
 
 TEST_CASE("a return closes the connection when the pool keeps none", "[pool][core]") {
@@ -113,14 +125,10 @@ TEST_CASE("status counts each connection once", "[pool][core]") {
 TEST_CASE("a return with a waiter not yet due leaves the connection idle and wakes the waiter; a due one is handed it",
           "[pool][core][waiters]") {
   using namespace std::chrono_literals;
-  auto o = options(2, 0);
-  o.handoff_after = std::chrono::duration<double>(3600);
-  Core core(stub("core-barge"), o);
+  Core core(stub("core-barge"), handoff_options(3600));
   auto& e = open_entry(core, d::returning, 0);
   d::Waiter<Core::Entry> w;
-  w.since = std::chrono::steady_clock::now();
-  core.queue.enqueue(w);
-  core.waiters = 1;
+  queue_waiter(core, w);
   core.make_idle(e);
   CHECK(e.state.load() == d::idle);  // for whoever asks first
   CHECK(w.entry == nullptr);
@@ -136,15 +144,11 @@ TEST_CASE("a return with a waiter not yet due leaves the connection idle and wak
 }
 
 TEST_CASE("handoff_after 0 hands every return to the longest waiter", "[pool][core][waiters]") {
-  auto o = options(2, 0);
-  o.handoff_after = std::chrono::duration<double>(0);
-  Core core(stub("core-fifo"), o);
+  Core core(stub("core-fifo"), handoff_options(0));
   CHECK_FALSE(core.barging);
   auto& e = open_entry(core, d::returning, 0);
   d::Waiter<Core::Entry> w;
-  w.since = std::chrono::steady_clock::now();
-  core.queue.enqueue(w);
-  core.waiters = 1;
+  queue_waiter(core, w);
   core.make_idle(e);
   CHECK(w.entry == &e);
   CHECK(e.state.load() == d::held);

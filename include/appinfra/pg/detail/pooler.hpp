@@ -70,18 +70,18 @@ inline db::UsageError transaction_control_refused(std::string_view database) {
 }
 
 /// Runs `statement()`, an autocommit statement given as `sql`, with the database's
-/// settings applied to its transaction (`p`, PooledTransaction::of): in an explicit
+/// settings applied to its transaction (the connector's pooled_transaction()): in an explicit
 /// transaction begun with them and committed after it (rolled back when it fails);
 /// a BEGIN or START of the caller's own gets them right after it; a statement sent
 /// while the caller's own transaction is open runs as it is (that transaction got
 /// them at its BEGIN). With nothing to apply, `statement()` alone.
 /// A text of several statements that begins or ends a transaction is refused
 /// (transaction_control_refused), before anything is sent.
-template <class F>
-decltype(auto) in_pooled_transaction(PgConn& conn, const PooledTransaction& p, std::string_view database,
-                                     std::string_view sql, F&& statement) {
+template <class Connector, class F>
+decltype(auto) in_pooled_transaction(PgConn& conn, const Connector& connector, std::string_view sql, F&& statement) {
+  const PooledTransaction& p = connector.pooled_transaction();
   if (p.begin.empty()) return statement();
-  if (controls_transaction_among_others(sql)) throw transaction_control_refused(database);
+  if (controls_transaction_among_others(sql)) throw transaction_control_refused(connector.name());
   PGconn* r = raw(*conn.pq);
   if (r == nullptr || PQtransactionStatus(r) != PQTRANS_IDLE) return statement();
   const std::string kw = first_keyword(sql);

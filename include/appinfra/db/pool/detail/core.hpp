@@ -186,12 +186,10 @@ struct PoolCore {
         wake_next();
         return;
       }
-      if (queue.head != nullptr) {
-        slots.hint(e);
-        e.state.store(idle, std::memory_order_release);
-        queue.wake_head();
-        return;
-      }
+      slots.hint(e);
+      e.state.store(idle, std::memory_order_release);
+      queue.wake_head();  // none when nobody has queued yet
+      return;
     }
     slots.hint(e);
     e.state.store(idle, std::memory_order_release);
