@@ -18,7 +18,8 @@ bash scripts/install-deps.sh --bench
 build=${APPINFRA_BENCH_BUILD_DIR:-build-bench}
 source scripts/meson-setup.sh
 meson_setup "$build" -Dbuildtype=release -Dpg=enabled -Dsqlite=enabled
-ninja -C "$build" benchmarks/pool_bench benchmarks/suite/pg_select1 benchmarks/suite/pg_churn \
+ninja -C "$build" benchmarks/pool_bench benchmarks/suite/pg_select1 benchmarks/suite/pg_select1_compiled \
+  benchmarks/suite/pg_churn \
   benchmarks/suite/sqlite_point
 
 # pg_virtualenv creates a cluster, exports PGHOST, PGPORT, PGUSER, PGPASSWORD and

@@ -66,9 +66,14 @@ def select1_clients(build, seconds, script):
         return ([PYTHON, os.path.join(ROOT, "benchmarks", "suite", "sqlalchemy_select1.py"), str(n), str(seconds)],
                 lambda out: json_line(out)["per_second"])
 
+    compiled_exe = os.path.join(build, "benchmarks", "suite", "pg_select1_compiled")
+
     m = {}
     for n in THREADS:
         m[("appinfra", n)] = ours("appinfra", n)
+        # The same program through the compiled library (appinfra-compiled).
+        m[("appinfra_compiled", n)] = ([compiled_exe, "appinfra", str(n), str(seconds)],
+                                       lambda out: json_line(out)["per_second"])
         m[("appinfra_prepared", n)] = ours("appinfra_prepared", n)
         m[("raw_libpqxx", n)] = ours("raw", n)
         m[("pgbench_simple", n)] = pgbench("simple", n)
@@ -233,30 +238,41 @@ def pool_bench(build):
     return res
 
 
-def compile_bench(runs):
+def compile_bench(runs, build):
     log(f"compile time and size ({runs} runs each)")
     tmp = tempfile.mkdtemp()
     libs = ["-lpqxx", "-lpq", "-lsqlite3", "-lfmt"]
-    # libpq's headers (Debian: /usr/include/postgresql), which pg/ includes, for all three alike.
+    # libpq's headers (Debian: /usr/include/postgresql), which pg/ includes, for all alike.
     pq = run(["pkg-config", "--cflags", "libpq"]).split()
+    inc = ["-I", os.path.join(ROOT, "include")]
+    compiled = ["-DAPPINFRA_SEPARATE_COMPILATION"]
+    # The compiled mode links the library this run's build made (build-bench, release).
+    libdir = os.path.abspath(build)
+    compiled_libs = [f"-L{libdir}", f"-Wl,-rpath,{libdir}", "-lappinfra", "-lfmt", "-pthread"]
+    quickstart = os.path.join(ROOT, "examples", "basic_usage.cpp")
+    database_ref = os.path.join(ROOT, "benchmarks", "suite", "database_ref.cpp")
+    base = ["g++", "-std=c++20", "-O2", *pq, *inc]
+    # name -> (command, libraries or None for a compile without link)
     programs = {
-        "quickstart": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
-                       os.path.join(ROOT, "examples", "basic_usage.cpp")],
-        "hello_libpqxx": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
-                          os.path.join(ROOT, "benchmarks", "suite", "hello_pqxx.cpp")],
-        "headers_only": ["g++", "-std=c++20", "-O2", *pq, "-I", os.path.join(ROOT, "include"),
-                         os.path.join(ROOT, "benchmarks", "suite", "headers_only.cpp")],
+        "quickstart": (base + [quickstart], libs),
+        "hello_libpqxx": (base + [os.path.join(ROOT, "benchmarks", "suite", "hello_pqxx.cpp")], libs),
+        "headers_only": (base + [os.path.join(ROOT, "benchmarks", "suite", "headers_only.cpp")], libs),
+        "quickstart_compiled": (base + compiled + [quickstart], compiled_libs),
+        "database_ref": (base + ["-c", database_ref], None),
+        "database_ref_compiled": (base + compiled + ["-c", database_ref], None),
     }
     times = {k: [] for k in programs}
     sizes = {}
     try:
         for _ in range(runs):
-            for name, cmd in programs.items():
+            for name, (cmd, link) in programs.items():
                 out = os.path.join(tmp, name)
                 t0 = time.perf_counter()
-                run(cmd + ["-o", out] + libs)
+                run(cmd + ["-o", out] + (link or []))
                 times[name].append(time.perf_counter() - t0)
-        for name in programs:
+        for name, (_, link) in programs.items():
+            if link is None:
+                continue
             out = os.path.join(tmp, name)
             run(["strip", out])
             sizes[name] = os.path.getsize(out)
@@ -373,6 +389,25 @@ def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
     rows.append(("4. Quickstart (examples/basic_usage.cpp) vs libpqxx hello world, g++ -O2",
                  "stripped binary size (bytes)", None, csizes["quickstart"], csizes["hello_libpqxx"],
                  csizes["quickstart"] / csizes["hello_libpqxx"], None, False))
+    w8 = "8. Compiled mode (APPINFRA_SEPARATE_COMPILATION, libappinfra) vs header-only"
+    qc = ctimes["quickstart_compiled"]
+    rows.append((w8, "quickstart, compiled mode, compile + link against libappinfra vs the libpqxx hello world (s)",
+                 None, statistics.median(qc), statistics.median(h), median_ratio(qc, h), 2.0, False))
+    rows.append((w8, "quickstart, header-only mode, compile + link vs the libpqxx hello world (s)", None,
+                 statistics.median(q), statistics.median(h), median_ratio(q, h), 4.0, False))
+    dc, dh = ctimes["database_ref_compiled"], ctimes["database_ref"]
+    rows.append((w8, "a unit that only runs queries through a db::Database& or pg::PG<>& (benchmarks/suite/"
+                     "database_ref.cpp), compiled mode, compile only (-c) vs the hello world's compile + link (s)",
+                 None, statistics.median(dc), statistics.median(h), median_ratio(dc, h), 1.5, False))
+    rows.append((w8, "(reference) the same unit header-only, compile only (-c) vs the hello world (s)", None,
+                 statistics.median(dh), statistics.median(h), median_ratio(dh, h), None, False))
+    rows.append((w8, "(reference) quickstart, stripped binary size, compiled mode (bytes, libappinfra.so apart)",
+                 None, csizes["quickstart_compiled"], csizes["quickstart"],
+                 csizes["quickstart_compiled"] / csizes["quickstart"], None, False))
+    for n in THREADS:
+        a, b = ("appinfra_compiled", n), ("appinfra", n)
+        rows.append((w8, "pooled SELECT 1 through the compiled library vs header-only (queries/s)", n, med(a), med(b),
+                     median_ratio(rounds[a], rounds[b]), 0.97, True))
     ours_churn, old_churn = rounds[("churn_default", CHURN_THREADS)], rounds[("churn_close_on_return", CHURN_THREADS)]
     rows.append(("5. Connections opened per 100,000 queries after warm-up, pool_size 4 + max_overflow 2, "
                  "200 µs between queries",
@@ -577,7 +612,7 @@ def main():
     run(["pgbench", "-i", "-q", "-s", str(PGBENCH_SCALE)])
     os.environ["PGBENCH_SCALE"] = str(PGBENCH_SCALE)
     pool = pool_bench(a.build)
-    ctimes, csizes = compile_bench(COMPILE_RUNS)
+    ctimes, csizes = compile_bench(COMPILE_RUNS, a.build)
     rounds = db_rounds(a.build, a.runs, a.seconds)
     sq, _ = sqlite_rounds(a.build, a.runs, a.seconds)
     rows = report(rounds, pool, ctimes, csizes, a.runs, a.seconds, sq)

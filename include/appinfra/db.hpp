@@ -9,6 +9,12 @@
 /// not included here since it drags in yaml-cpp; from DATABASE_URL alone:
 /// db::config_from_environment().
 ///
+/// Compiled or header-only: header-only by default. With
+/// APPINFRA_SEPARATE_COMPILATION defined in every translation unit (Meson:
+/// dependency('appinfra-compiled'); pkg-config: appinfra-compiled), the default
+/// backends, their pools and the configuration reader are compiled once into
+/// libappinfra (appinfra/src.hpp), and these headers declare them only.
+///
 /// @code
 /// #include <appinfra/db.hpp>
 /// #include <appinfra/sqlite.hpp>
@@ -30,6 +36,7 @@
 #include <appinfra/db/manager.hpp>
 #include <appinfra/db/migrations.hpp>
 #include <appinfra/db/ordered_map.hpp>
+#include <appinfra/db/param.hpp>
 #include <appinfra/db/replica.hpp>
 #include <appinfra/db/result.hpp>
 #include <appinfra/db/static_manager.hpp>
@@ -43,10 +50,14 @@
 #include <appinfra/db/concepts/pool.hpp>
 
 #include <appinfra/db/pool/clock.hpp>
-#include <appinfra/db/pool/null_pool.hpp>
 #include <appinfra/db/pool/options.hpp>
+#include <appinfra/db/pool/policy.hpp>
+#include <appinfra/db/pool/stats.hpp>
+#ifndef APPINFRA_SEPARATE_COMPILATION
+// In compiled mode the pools are the library's; a custom pool policy includes them.
+#include <appinfra/db/pool/null_pool.hpp>
 #include <appinfra/db/pool/queue_pool.hpp>
 #include <appinfra/db/pool/static_pool.hpp>
-#include <appinfra/db/pool/stats.hpp>
+#endif
 
 #include <appinfra/log.hpp>

@@ -6,6 +6,5 @@
 
 #include <appinfra/db/config/database_config.hpp>
 #include <appinfra/db/config/environment.hpp>
-#include <appinfra/db/config/keys.hpp>
 #include <appinfra/db/config/options.hpp>
 #include <appinfra/db/config/value.hpp>

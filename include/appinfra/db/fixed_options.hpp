@@ -13,6 +13,7 @@
 // and the result is validated as any configuration is.
 
 #include <appinfra/db/config.hpp>
+#include <appinfra/db/config/keys.hpp>
 #include <appinfra/db/detail/fixed_reason.hpp>
 #include <appinfra/db/detail/fixed_string.hpp>
 

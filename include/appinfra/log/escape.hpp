@@ -3,6 +3,8 @@
 // forged log line (a newline), rewrite the current one (a carriage return, an
 // escape sequence) or cut a C string short (a NUL).
 
+#include <appinfra/detail/decl.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -23,32 +25,13 @@ constexpr bool has_control(std::string_view text) noexcept {
 
 /// Appends `text` to `out` with each control character written as \n, \r, \t or
 /// \xNN. Everything else, backslashes and UTF-8 included, is kept as it is.
-inline void append_escaped(std::string& out, std::string_view text) {
-  constexpr char hex[] = "0123456789abcdef";
-  for (char c : text) {
-    if (!is_control(c)) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    }
-  }
-}
+APPINFRA_DECL void append_escaped(std::string& out, std::string_view text);
 
 /// `text` with its control characters escaped (see append_escaped).
-inline std::string escape_control(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  append_escaped(out, text);
-  return out;
-}
+APPINFRA_DECL std::string escape_control(std::string_view text);
 
 }  // namespace appinfra::log
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/log/impl/escape.ipp>
+#endif

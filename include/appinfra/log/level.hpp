@@ -1,6 +1,8 @@
 #pragma once
 // Log levels and their names, shared by every logger.
 
+#include <appinfra/detail/decl.hpp>
+
 #include <array>
 #include <optional>
 #include <stdexcept>
@@ -39,11 +41,10 @@ constexpr std::optional<Level> find_level(std::string_view text) noexcept {
 
 /// Parses a level name (see find_level).
 /// Throws std::invalid_argument naming the bad value and the valid ones.
-inline Level parse_level(std::string_view text) {
-  if (const auto level = find_level(text)) return *level;
-  throw std::invalid_argument("unknown log level '" + std::string(text) +
-                              "' (expected one of: trace, debug, info, warning, error, "
-                              "critical, off)");
-}
+APPINFRA_DECL Level parse_level(std::string_view text);
 
 }  // namespace appinfra::log
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/log/impl/level.ipp>
+#endif

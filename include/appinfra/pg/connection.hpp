@@ -25,9 +25,6 @@
 
 namespace appinfra::pg {
 
-template <db::Access A, class PoolP, db::Logger L>
-class PG;
-
 namespace detail {
 
 /// What the query log needs of a batch's results: a size and a change count.

@@ -16,8 +16,12 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/pg/connection.hpp>
 #include <appinfra/pg/detail/connector.hpp>
+#include <appinfra/pg/fwd.hpp>
 #include <appinfra/pg/options.hpp>
 #include <appinfra/pg/session.hpp>
+#ifdef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/pg/compiled.hpp>  // PG<> and PG<db::ReadOnly> are the library's
+#endif
 
 #include <fmt/core.h>
 
@@ -28,24 +32,13 @@
 
 namespace appinfra::pg {
 
-/// A PostgreSQL database (postgresql:// or postgres:// urls, anything libpq accepts
-/// after the scheme, multi-host lists and target_session_attrs included).
-///
-/// With ReadOnly, every session runs `BEGIN READ ONLY` and every connection has
-/// `default_transaction_read_only` on, so the server refuses writes; create_db,
-/// create_database() and migrations do not exist for it. A read-write database
-/// refuses a server that cannot take writes (in recovery, or read-only after a
-/// failover): at connect, and when a checkout's check finds it changed.
-/// Connections are opened with libpqxx's automatic reactivation off: a broken
-/// connection raises ConnectionError and is replaced by the pool, never silently
-/// reconnected with its session state lost.
-///
-/// Thread safety: all members are thread-safe but close(); each Connection and
-/// Session is used by one thread at a time. Lifetime: connections and sessions may
-/// outlive the backend; their connection is then closed when they end.
-template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
-class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L>, PoolP, L> {
-  using Base = db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L>, PoolP, L>;
+namespace detail {
+
+/// PG's definition (see PG), header-only: what PG is, and what the library
+/// compiles for the default policies (APPINFRA_SEPARATE_COMPILATION).
+template <db::Access A, class PoolP, db::Logger L>
+class BasicPG : public db::detail::PooledBackend<BasicPG<A, PoolP, L>, Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<BasicPG<A, PoolP, L>, Connector<L>, PoolP, L>;
   friend Base;
   using lease_type = typename Base::lease_type;
 
@@ -60,13 +53,13 @@ class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L
 
   /// Creates the database first when create_db is set, then warms the pool up.
   /// Throws ConfigError, ConnectionError or db::ReadOnlyServerError.
-  PG(const L& logger, db::DatabaseConfig config)
+  BasicPG(const L& logger, db::DatabaseConfig config)
       : Base(logger, config, detail::Connector<L>(logger, config, A::read_only), config.pool_options()) {}
 
   /// The seed's `PG(logger, config, query_lg_level="debug")`: the query log level
   /// given apart from the configuration.
-  PG(const L& logger, db::DatabaseConfig config, log::Level query_lg_level)
-      : PG(logger, with_level(std::move(config), query_lg_level)) {}
+  BasicPG(const L& logger, db::DatabaseConfig config, log::Level query_lg_level)
+      : BasicPG(logger, with_level(std::move(config), query_lg_level)) {}
 
   /// Creates the database if it is missing (as create_db does at setup), under an
   /// advisory lock so that processes starting together do not race. Read-write only.
@@ -151,9 +144,27 @@ class PG : public db::detail::PooledBackend<PG<A, PoolP, L>, detail::Connector<L
   }
 };
 
-}  // namespace appinfra::pg
+}  // namespace detail
 
-static_assert(appinfra::db::Interface<appinfra::pg::PG<>>);
-static_assert(appinfra::db::Interface<appinfra::pg::PG<appinfra::db::ReadOnly>>);
-static_assert(requires(appinfra::pg::PG<>& b, const appinfra::db::Migrations& m) { b.migrate(m); },
-              "PG<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");
+/// A PostgreSQL database (postgresql:// or postgres:// urls, anything libpq accepts
+/// after the scheme, multi-host lists and target_session_attrs included).
+///
+/// With ReadOnly, every session runs `BEGIN READ ONLY` and every connection has
+/// `default_transaction_read_only` on, so the server refuses writes; create_db,
+/// create_database() and migrations do not exist for it. A read-write database
+/// refuses a server that cannot take writes (in recovery, or read-only after a
+/// failover): at connect, and when a checkout's check finds it changed.
+/// Connections are opened with libpqxx's automatic reactivation off: a broken
+/// connection raises ConnectionError and is replaced by the pool, never silently
+/// reconnected with its session state lost.
+///
+/// Thread safety: all members are thread-safe but close(); each Connection and
+/// Session is used by one thread at a time. Lifetime: connections and sessions may
+/// outlive the backend; their connection is then closed when they end.
+template <db::Access A, class PoolP, db::Logger L>
+class PG : public detail::BasicPG<A, PoolP, L> {
+ public:
+  using detail::BasicPG<A, PoolP, L>::BasicPG;
+};
+
+}  // namespace appinfra::pg

@@ -77,8 +77,8 @@ class Replicated {
   using logger_type = L;
   using access_type = db::ReadWrite;
   /// The backend of each host's writes and of its reads.
-  using primary_type = PG<db::ReadWrite, PoolP, L>;
-  using replica_type = PG<db::ReadOnly, PoolP, L>;
+  using primary_type = detail::BasicPG<db::ReadWrite, PoolP, L>;
+  using replica_type = detail::BasicPG<db::ReadOnly, PoolP, L>;
   static constexpr std::string_view schemes = "postgresql, postgres (with replicas)";
 
   /// A postgresql:// database that is read-write and has `replicas`.

@@ -9,6 +9,7 @@
 #include <appinfra/db/result.hpp>
 #include <appinfra/pg/connection.hpp>
 #include <appinfra/pg/detail/statement.hpp>
+#include <appinfra/pg/fwd.hpp>
 
 #include <fmt/core.h>
 #include <pqxx/transaction>
@@ -84,7 +85,7 @@ class Session
  private:
   friend Base;
   template <db::Access, class, db::Logger>
-  friend class PG;  // session_in_schema()
+  friend class detail::BasicPG;  // session_in_schema()
   template <class D, class C, class P, db::Logger L>
     requires db::PoolPolicy<P, C, db::CoarseClock>
   friend class db::detail::PooledBackend;  // session()

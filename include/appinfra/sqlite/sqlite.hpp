@@ -17,6 +17,10 @@
 #include <appinfra/log/logger.hpp>
 #include <appinfra/sqlite/detail/connector.hpp>
 #include <appinfra/sqlite/detail/deadline.hpp>
+#include <appinfra/sqlite/fwd.hpp>
+#ifdef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/sqlite/compiled.hpp>  // SQLite<> and SQLite<db::ReadOnly> are the library's
+#endif
 
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -28,21 +32,13 @@
 
 namespace appinfra::sqlite {
 
-/// A SQLite database (sqlite:///relative/path, sqlite:////absolute/path,
-/// sqlite:///:memory:), the embedded default.
-///
-/// With ReadOnly, connections are opened read-only and with `PRAGMA query_only`,
-/// so SQLite itself refuses every write. An in-memory database lives in one
-/// connection (every other connection would be a different, empty database), so
-/// its pool holds exactly one, shared by turns. A file that does not exist is an
-/// error unless `create_db: true`.
-///
-/// Thread safety: all members are thread-safe but close(); each Connection and
-/// Session is used by one thread at a time. Lifetime: connections and sessions may
-/// outlive the backend; their connection is then closed when they end.
-template <db::Access A = db::ReadWrite, class PoolP = db::UseQueuePool<>, db::Logger L = log::Logger>
-class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L> {
-  using Base = db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Connector<L>, PoolP, L>;
+namespace detail {
+
+/// SQLite's definition (see SQLite), header-only: what SQLite is, and what the
+/// library compiles for the default policies (APPINFRA_SEPARATE_COMPILATION).
+template <db::Access A, class PoolP, db::Logger L>
+class BasicSQLite : public db::detail::PooledBackend<BasicSQLite<A, PoolP, L>, Connector<L>, PoolP, L> {
+  using Base = db::detail::PooledBackend<BasicSQLite<A, PoolP, L>, Connector<L>, PoolP, L>;
   friend Base;
   using lease_type = typename Base::lease_type;
 
@@ -82,7 +78,7 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
 
   /// Opens the database (one connection, kept in the pool). Throws ConfigError
   /// for a bad url, ConnectionError when the file cannot be opened.
-  SQLite(const L& logger, db::DatabaseConfig config)
+  BasicSQLite(const L& logger, db::DatabaseConfig config)
       : Base(logger, checked(config), detail::Connector<L>(logger, config, A::read_only), pool_options(config)) {}
 
   /// A pooled connection in autocommit mode. Move-only; gives the connection back
@@ -233,9 +229,24 @@ class SQLite : public db::detail::PooledBackend<SQLite<A, PoolP, L>, detail::Con
   }
 };
 
-}  // namespace appinfra::sqlite
+}  // namespace detail
 
-static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<>>);
-static_assert(appinfra::db::Interface<appinfra::sqlite::SQLite<appinfra::db::ReadOnly>>);
-static_assert(requires(appinfra::sqlite::SQLite<>& b, const appinfra::db::Migrations& m) { b.migrate(m); },
-              "SQLite<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");
+/// A SQLite database (sqlite:///relative/path, sqlite:////absolute/path,
+/// sqlite:///:memory:), the embedded default.
+///
+/// With ReadOnly, connections are opened read-only and with `PRAGMA query_only`,
+/// so SQLite itself refuses every write. An in-memory database lives in one
+/// connection (every other connection would be a different, empty database), so
+/// its pool holds exactly one, shared by turns. A file that does not exist is an
+/// error unless `create_db: true`.
+///
+/// Thread safety: all members are thread-safe but close(); each Connection and
+/// Session is used by one thread at a time. Lifetime: connections and sessions may
+/// outlive the backend; their connection is then closed when they end.
+template <db::Access A, class PoolP, db::Logger L>
+class SQLite : public detail::BasicSQLite<A, PoolP, L> {
+ public:
+  using detail::BasicSQLite<A, PoolP, L>::BasicSQLite;
+};
+
+}  // namespace appinfra::sqlite

@@ -20,6 +20,8 @@ using PGRO = pg::PG<db::ReadOnly>;
 static_assert(db::Interface<PG>);
 static_assert(db::Interface<PGRO>);
 static_assert(db::Interface<pg::PG<db::ReadWrite, db::UseQueuePool<>, log::NullLogger>>);
+static_assert(requires(PG& b, const db::Migrations& m) { b.migrate(m); },
+              "PG<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");
 
 namespace {
 log::Logger quiet() { return log::Logger(log::Level::off); }

@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 
 static_assert(db::Interface<sqlite::SQLite<>>);
 static_assert(db::Interface<sqlite::SQLite<db::ReadOnly, db::UseQueuePool<>, log::NullLogger>>);
+static_assert(requires(sqlite::SQLite<>& b, const db::Migrations& m) { b.migrate(m); },
+              "SQLite<ReadWrite> migrates (PooledBackend::migrate over its migration_dialect())");
 
 namespace {
 struct TempDir {

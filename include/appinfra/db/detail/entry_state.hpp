@@ -2,6 +2,7 @@
 // The state every named database of a manager has, whatever its backend storage:
 // whether it is set up, why its setup failed, and its background retry schedule.
 
+#include <appinfra/detail/decl.hpp>
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/errors.hpp>
@@ -45,10 +46,7 @@ struct EntryState {
     return set_up.load(std::memory_order_acquire) && !closed.load(std::memory_order_acquire);
   }
   /// Why setup failed (a copy), empty if it did not or has since succeeded.
-  [[nodiscard]] std::string setup_error() const {
-    std::lock_guard lock(mutex);
-    return error;
-  }
+  [[nodiscard]] APPINFRA_DECL std::string setup_error() const;
   [[nodiscard]] bool retrying() const {
     std::lock_guard lock(mutex);
     return retry_config.has_value();
@@ -56,38 +54,14 @@ struct EntryState {
 
   /// "; retrying, next attempt in 1.6 s (attempt 4)" while setup is retried, else
   /// empty. Call with `mutex` held.
-  [[nodiscard]] std::string retry_note_locked(Clock::time_point now) const {
-    if (!retry_config) return {};
-    if (attempt_running || next_attempt <= now) return fmt::format("; retrying, attempt {} under way", attempts + 1);
-    return fmt::format("; retrying, next attempt in {:.1f} s (attempt {})",
-                       std::chrono::duration<double>(next_attempt - now).count(), attempts + 1);
-  }
+  [[nodiscard]] APPINFRA_DECL std::string retry_note_locked(Clock::time_point now) const;
 
   /// Returns when the entry is available; otherwise throws the error db(name) gives.
-  void require_available() const {
-    if (available()) return;
-    std::string why;
-    std::exception_ptr original;
-    {
-      std::lock_guard lock(mutex);
-      // Again, under the lock: the retry thread may have set it up since the check
-      // above, and it clears the error and sets set_up together, under this lock.
-      if (available()) return;
-      if (!error.empty()) why = std::string(without_db(error, name)) + retry_note_locked(Clock::now());
-      original = cause;
-    }
-    if (!why.empty()) {
-      if (!original) throw SetupError(fmt::format("Database '{}' setup failed: {}", name, why));
-      try {
-        std::rethrow_exception(original);
-      } catch (...) {
-        std::throw_with_nested(SetupError(fmt::format("Database '{}' setup failed: {}", name, why)));
-      }
-    }
-    if (closed) throw ClosedError(fmt::format("Database '{}' is closed (close_all() was called)", name));
-    throw UsageError(fmt::format("Database '{}' is not set up: db() was called before setup(); call setup() first",
-                                 name));
-  }
+  APPINFRA_DECL void require_available() const;
 };
 
 }  // namespace appinfra::db::detail
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/db/detail/impl/entry_state.ipp>
+#endif

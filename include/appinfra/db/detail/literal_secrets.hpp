@@ -2,6 +2,8 @@
 // Removing known secrets wherever a text writes them: the one rule that
 // Url::redacted(), Url::redact() on a free text and detail::Redactor share.
 
+#include <appinfra/detail/decl.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -22,25 +24,19 @@ class LiteralSecrets {
   static constexpr std::size_t min_size = 4;
 
   /// Keeps `secret` unless it is too short or already kept.
-  void add(std::string secret) {
-    const auto end = longest_first_.end();
-    if (secret.size() < min_size || std::find(longest_first_.begin(), end, secret) != end) return;
-    const auto shorter =
-        std::find_if(longest_first_.begin(), end, [&](const auto& s) { return s.size() < secret.size(); });
-    longest_first_.insert(shorter, std::move(secret));
-  }
+  APPINFRA_DECL void add(std::string secret);
 
   [[nodiscard]] bool empty() const noexcept { return longest_first_.empty(); }
 
   /// Replaces every occurrence of each secret in `text` by "***".
-  void remove_from(std::string& text) const {
-    for (const auto& secret : longest_first_)
-      for (std::size_t p = 0; (p = text.find(secret, p)) != std::string::npos; p += 3)
-        text.replace(p, secret.size(), "***");
-  }
+  APPINFRA_DECL void remove_from(std::string& text) const;
 
  private:
   std::vector<std::string> longest_first_;
 };
 
 }  // namespace appinfra::db::detail
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/db/detail/impl/literal_secrets.ipp>
+#endif

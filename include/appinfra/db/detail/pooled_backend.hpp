@@ -116,6 +116,7 @@ class PooledBackend {
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
   [[nodiscard]] const DatabaseConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const L& logger() const noexcept { return logger_; }
 
   /// A timed `SELECT 1` on a pooled connection. Never throws.
   [[nodiscard]] HealthResult health_check(std::source_location where = std::source_location::current()) noexcept {

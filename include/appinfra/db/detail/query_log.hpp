@@ -4,6 +4,7 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/detail/redact.hpp>
+#include <appinfra/db/param.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -56,19 +57,16 @@ class QueryLog {
     if (!active()) return std::forward<F>(f)();
     const auto start = std::chrono::steady_clock::now();
     const auto params = [&]() -> std::string {
-      if constexpr (sizeof...(Args) == 0) {
-        return "";
-      } else {
-        if (!show_params_) return fmt::format(" [{} parameters, values not logged]", sizeof...(Args));
-        std::string out = " [";
-        std::size_t i = 0;
-        const auto one = [&](const auto& a) {
-          ++i;
-          out += fmt::format("{}${}={}", i > 1 ? ", " : "", i, param_text(a));
-        };
-        (one(args), ...);
-        return out + "]";
-      }
+      const std::size_t count = param_count(args...);
+      if (count == 0) return "";
+      if (!show_params_) return fmt::format(" [{} parameters, values not logged]", count);
+      std::string out = " [";
+      std::size_t i = 0;
+      for_each_param([&](const auto& a) {
+        ++i;
+        out += fmt::format("{}${}={}", i > 1 ? ", " : "", i, param_text(a));
+      }, args...);
+      return out + "]";
     };
     try {
       decltype(auto) r = std::forward<F>(f)();
@@ -87,10 +85,23 @@ class QueryLog {
  private:
   template <class T>
   static std::string param_text(const T& v) {
-    if constexpr (std::is_same_v<T, std::nullptr_t> || std::is_same_v<T, std::nullopt_t>) return "NULL";
+    if constexpr (std::is_same_v<T, Param>) return param_text_of(v);
+    else if constexpr (std::is_same_v<T, std::nullptr_t> || std::is_same_v<T, std::nullopt_t>) return "NULL";
     else if constexpr (requires { v.has_value(); *v; }) return v.has_value() ? param_text(*v) : "NULL";
     else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", v);
     else return fmt::format("'{}'", std::string_view(v));
+  }
+  static std::string param_text_of(const Param& p) {
+    switch (p.kind()) {
+      case Param::Kind::null: return "NULL";
+      case Param::Kind::boolean: return param_text(p.boolean());
+      case Param::Kind::integer: return param_text(p.integer());
+      case Param::Kind::unsigned_integer: return param_text(p.unsigned_integer());
+      case Param::Kind::real: return param_text(p.real());
+      case Param::Kind::real32: return param_text(p.real32());
+      case Param::Kind::text: break;
+    }
+    return param_text(p.text());
   }
 
   std::string redacted(std::string text) const { return redact_.empty() ? text : redact_(text); }

@@ -8,6 +8,7 @@
 #include <appinfra/db/pool/clock.hpp>
 #include <appinfra/db/pool/detail/core.hpp>
 #include <appinfra/db/pool/options.hpp>
+#include <appinfra/db/pool/policy.hpp>
 #include <appinfra/db/pool/stats.hpp>
 #include <appinfra/db/stats.hpp>
 
@@ -53,7 +54,7 @@ namespace appinfra::db {
 /// destructor. Lifetime: a Lease may outlive its pool; the pool's state then
 /// lives until the last Lease is returned, and that connection is closed.
 /// Connections are opened and closed outside the pool's lock.
-template <Connector C, class Clock = CoarseClock, class Stats = PoolStats>
+template <Connector C, class Clock, class Stats>  // defaults: db/pool/policy.hpp
 class QueuePool {
  public:
   using connector_type = C;
@@ -436,17 +437,5 @@ class QueuePool {
 
   Core* core_;
 };
-
-/// A pool policy (see PoolPolicy): the pool template `Pool` with the statistics
-/// policy `Stats`, bound by the backend to its connector and clock.
-template <template <Connector, class, class> class Pool, class Stats>
-struct UsePool {
-  template <class C, class Clock>
-  using pool = Pool<C, Clock, Stats>;
-};
-
-/// Pool policy selecting QueuePool (the default), with statistics or NoStats.
-template <class Stats = PoolStats>
-using UseQueuePool = UsePool<QueuePool, Stats>;
 
 }  // namespace appinfra::db

@@ -27,8 +27,10 @@ namespace appinfra::pg::detail {
 /// row count is not a change count.
 template <class... Args>
 db::Result exec(pqxx::transaction_base& t, std::string_view sql, bool query, const Args&... args) {
-  if constexpr (sizeof...(Args) == 0) return to_result(t.exec(std::string(sql)), query);
-  else return to_result(t.exec_params(std::string(sql), param(args)...), query);
+  if constexpr (sizeof...(Args) > 0)
+    if (db::detail::param_count(args...) > 0) return to_result(t.exec_params(std::string(sql), param(args)...), query);
+  // Without parameters: the simple query protocol, which runs several statements.
+  return to_result(t.exec(std::string(sql)), query);
 }
 
 /// Whether `sql` may be prepared: one plain statement (no ';' but a trailing one)

@@ -1,9 +1,10 @@
 #pragma once
 // Running statements on a sqlite3 connection: binding, stepping, error translation.
 
-#include <appinfra/db/errors.hpp>
-#include <appinfra/db/result.hpp>
 #include <appinfra/db/detail/query_log.hpp>
+#include <appinfra/db/errors.hpp>
+#include <appinfra/db/param.hpp>
+#include <appinfra/db/result.hpp>
 #include <appinfra/sqlite/detail/statements.hpp>
 
 #include <fmt/core.h>
@@ -46,7 +47,18 @@ inline db::QueryError query_error(sqlite3* db, int rc, std::string_view database
 template <class T>
 int bind_one(sqlite3_stmt* st, int i, const T& v) {
   using U = std::remove_cvref_t<T>;
-  if constexpr (std::is_same_v<U, std::nullptr_t> || std::is_same_v<U, std::nullopt_t>) {
+  if constexpr (std::is_same_v<U, db::Param>) {
+    switch (v.kind()) {
+      case db::Param::Kind::null: return sqlite3_bind_null(st, i);
+      case db::Param::Kind::boolean: return sqlite3_bind_int64(st, i, v.boolean() ? 1 : 0);
+      case db::Param::Kind::integer: return sqlite3_bind_int64(st, i, v.integer());
+      case db::Param::Kind::unsigned_integer: return bind_one(st, i, v.unsigned_integer());
+      case db::Param::Kind::real:
+      case db::Param::Kind::real32: return sqlite3_bind_double(st, i, v.real());
+      case db::Param::Kind::text: break;
+    }
+    return bind_one(st, i, v.text());
+  } else if constexpr (std::is_same_v<U, std::nullptr_t> || std::is_same_v<U, std::nullopt_t>) {
     return sqlite3_bind_null(st, i);
   } else if constexpr (requires { v.has_value(); *v; }) {
     return v.has_value() ? bind_one(st, i, *v) : sqlite3_bind_null(st, i);
@@ -108,7 +120,8 @@ db::Result exec_kept(Statements* kept, sqlite3* db, const std::string& database,
         cache->keep(sql, st);
     }
     sqlite3_stmt* const raw = st.get();
-    if constexpr (sizeof...(Args) == 0) {
+    const std::size_t given = db::detail::param_count(args...);
+    if (given == 0) {
       if (sqlite3_bind_parameter_count(raw) > 0)  // SQLite would bind NULL to each
         throw db::UsageError(fmt::format("database '{}': statement has {} parameters, none given: {}", database,
                                          sqlite3_bind_parameter_count(raw), db::detail::normalize_sql(sql)));
@@ -117,16 +130,15 @@ db::Result exec_kept(Statements* kept, sqlite3* db, const std::string& database,
         throw db::UsageError(fmt::format("database '{}': parameters need a single statement, got several in: {}",
                                          database, db::detail::normalize_sql(sql)));
       const int expected = sqlite3_bind_parameter_count(raw);
-      if (expected != static_cast<int>(sizeof...(Args)))
+      if (expected < 0 || static_cast<std::size_t>(expected) != given)
         throw db::UsageError(fmt::format("database '{}': statement has {} parameters, {} given: {}", database,
-                                         expected, sizeof...(Args), db::detail::normalize_sql(sql)));
+                                         expected, given, db::detail::normalize_sql(sql)));
       int i = 0;
-      const auto bind = [&](const auto& a) {
+      db::detail::for_each_param([&](const auto& a) {
         ++i;
         const int brc = bind_one(raw, parameter_index(raw, i), a);
         if (brc != SQLITE_OK) throw query_error(db, brc, database, sql);
-      };
-      (bind(args), ...);
+      }, args...);
     }
     ran = true;
     const sqlite3_int64 changes_before = sqlite3_total_changes64(db);
