@@ -5,8 +5,8 @@
 # header, binary, consumer, example and benchmark smoke tests, and the fault suite
 # (which starts clusters of its own, as the postgres user when run as root, on
 # ports APPINFRA_TEST_PG_PORTS, default 55300-55399); then the concurrency tests
-# and the unit tests that start threads under ThreadSanitizer, and the unit and
-# concurrency tests under AddressSanitizer with UndefinedBehaviorSanitizer; then each fuzz target (tests/fuzz) for
+# and the unit tests that start threads under ThreadSanitizer, and the unit,
+# concurrency and compiled-mode tests under AddressSanitizer with UndefinedBehaviorSanitizer; then each fuzz target (tests/fuzz) for
 # APPINFRA_FUZZ_SECONDS (default 25) under libFuzzer. PostgreSQL tests never skip.
 # Extra arguments go to the main `meson test` (for example: --suite unit).
 set -euo pipefail
@@ -25,7 +25,8 @@ meson_setup "$build" -Dpg=enabled -Dsqlite=enabled -Dspdlog=enabled -Dyaml=enabl
 ninja -C "$build"
 
 # ThreadSanitizer: the concurrency tests and the unit tests that start threads;
-# AddressSanitizer with UndefinedBehaviorSanitizer: every unit test.
+# AddressSanitizer with UndefinedBehaviorSanitizer: every unit test, and the compiled
+# mode's (its handles live in place, in storage the library checks the size of).
 # -O1, as the sanitizers' documentation advises: fast enough to run, reports still
 # exact; -g1 (line tables, no variable tracking) gives the reports their file and
 # line at a fraction of -g's compile time.
@@ -33,7 +34,7 @@ sanitizer_flags=(-Doptimization=1 -Ddebug=false -Dcpp_args=-g1 -Dexamples=false 
 meson_setup "$build-tsan" -Db_sanitize=thread "${sanitizer_flags[@]}"
 ninja -C "$build-tsan" tests/threaded_unit_tests tests/concurrency_tests
 meson_setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false "${sanitizer_flags[@]}"
-ninja -C "$build-asan" tests/unit_tests tests/concurrency_tests
+ninja -C "$build-asan" tests/unit_tests tests/concurrency_tests tests/compiled_tests
 # The fuzz targets need clang and libFuzzer: a build dir of their own.
 CXX=clang++-14 meson_setup "$build-fuzz" -Dfuzz=true
 ninja -C "$build-fuzz"
@@ -50,8 +51,8 @@ pg_virtualenv -t bash -c '
   export TSAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   echo "== threaded unit and concurrency tests under tsan"
   meson test -C "$build-tsan" --no-rebuild --print-errorlogs --suite threaded --suite concurrency || rc=1
-  echo "== unit and concurrency tests under asan"
-  meson test -C "$build-asan" --no-rebuild --print-errorlogs --suite unit --suite concurrency || rc=1
+  echo "== unit, concurrency and compiled-mode tests under asan"
+  meson test -C "$build-asan" --no-rebuild --print-errorlogs --suite unit --suite concurrency --suite compiled || rc=1
   exit $rc
 ' _ "$build" "$@" || status=$?
 

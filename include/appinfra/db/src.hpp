@@ -10,9 +10,13 @@
 #endif
 
 #include <appinfra/db/config/impl/database_config.ipp>
+#include <appinfra/db/config/impl/options.ipp>
+#include <appinfra/db/config/impl/value.ipp>
 #include <appinfra/db/detail/impl/conninfo_parse.ipp>
 #include <appinfra/db/detail/impl/entry_state.ipp>
 #include <appinfra/db/detail/impl/literal_secrets.ipp>
+#include <appinfra/db/detail/impl/manager_core.ipp>
+#include <appinfra/db/detail/impl/setup_retry.ipp>
 #include <appinfra/db/impl/url.ipp>
 #include <appinfra/log/impl/escape.ipp>
 #include <appinfra/log/impl/level.ipp>

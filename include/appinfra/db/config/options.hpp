@@ -3,9 +3,7 @@
 // database (Options) and the named databases (Config).
 
 #include <appinfra/db/config/value.hpp>
-#include <appinfra/db/errors.hpp>
-
-#include <fmt/core.h>
+#include <appinfra/detail/decl.hpp>
 
 #include <initializer_list>
 #include <optional>
@@ -32,26 +30,12 @@ class Options {
     Value first, second;
   };
   Options() = default;
-  Options(std::initializer_list<Item> items) {
-    for (const auto& [k, v] : items) add(k, v);
-  }
+  APPINFRA_DECL Options(std::initializer_list<Item> items);
   /// Adds `key` of the mapping being read. When it is there already, the later
   /// value is kept as before, and the first such key is recorded (duplicate()).
-  Options& add(std::string key, Value value) {
-    if (!duplicate_)
-      if (const Value* earlier = find(key)) duplicate_ = Duplicate{key, *earlier, value};
-    return set(std::move(key), std::move(value));
-  }
+  APPINFRA_DECL Options& add(std::string key, Value value);
   /// Sets `key`, replacing an earlier value: an override, never a duplicate.
-  Options& set(std::string key, Value value) {
-    for (auto& item : items_)
-      if (item.first == key) {
-        item.second = std::move(value);
-        return *this;
-      }
-    items_.emplace_back(std::move(key), std::move(value));
-    return *this;
-  }
+  APPINFRA_DECL Options& set(std::string key, Value value);
   [[nodiscard]] const Value* find(std::string_view key) const noexcept {
     for (const auto& item : items_)
       if (item.first == key) return &item.second;
@@ -72,17 +56,9 @@ class Config {
  public:
   using Item = std::pair<std::string, Options>;
   Config() = default;
-  Config(std::initializer_list<Item> dbs) {
-    for (const auto& [name, options] : dbs) add(name, options);
-  }
+  APPINFRA_DECL Config(std::initializer_list<Item> dbs);
   /// Adds a database; a name given twice is a ConfigError (it would silently drop one).
-  Config& add(std::string name, Options options) {
-    for (const auto& item : dbs_)
-      if (item.first == name)
-        throw ConfigError(name, "", "", fmt::format("database {} is configured twice", detail::shown(name)));
-    dbs_.emplace_back(std::move(name), std::move(options));
-    return *this;
-  }
+  APPINFRA_DECL Config& add(std::string name, Options options);
   [[nodiscard]] const Options* find(std::string_view name) const noexcept {
     for (const auto& item : dbs_)
       if (item.first == name) return &item.second;
@@ -98,3 +74,7 @@ class Config {
 };
 
 }  // namespace appinfra::db
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/db/config/impl/options.ipp>
+#endif

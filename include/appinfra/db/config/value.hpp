@@ -2,11 +2,8 @@
 // One configuration value (Value), where it was written (Origin), and how a text
 // is shown in an error message (detail::shown).
 
-#include <appinfra/db/detail/redact.hpp>
-#include <appinfra/db/url.hpp>
-#include <appinfra/log/escape.hpp>
+#include <appinfra/detail/decl.hpp>
 
-#include <fmt/core.h>
 
 #include <concepts>
 #include <cstdint>
@@ -21,6 +18,8 @@
 namespace appinfra::db {
 
 namespace detail {
+class Redactor;  // db/detail/redact.hpp
+
 /// How a text (a value, a key, a path) is shown in an error message: quoted, its
 /// control characters escaped (a NUL would cut what() short, a newline would
 /// forge a log line) and, when longer than `max_shown` bytes, cut to its first 60
@@ -28,17 +27,7 @@ namespace detail {
 /// displayed values, so a 1 MB value makes a short message. Redact before: a
 /// shortened URL may have lost the '@' that marks its password.
 inline constexpr std::size_t max_shown = 80;
-inline std::string shown(std::string_view text) {
-  std::string out = "'";
-  if (text.size() <= max_shown) {
-    log::append_escaped(out, text);
-    return out + "'";
-  }
-  std::size_t cut = 60;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 character
-  log::append_escaped(out, text.substr(0, cut));
-  return out + fmt::format("...' ({} bytes)", text.size());
-}
+APPINFRA_DECL std::string shown(std::string_view text);
 }  // namespace detail
 
 /// Where a value was written: a file and a 1-based line and column. A loader that
@@ -50,9 +39,7 @@ struct Origin {
   int column = 0;
 
   /// "config.yaml:12:5", control characters escaped.
-  [[nodiscard]] std::string display() const {
-    return fmt::format("{}:{}:{}", log::escape_control(file), line, column);
-  }
+  [[nodiscard]] APPINFRA_DECL std::string display() const;
 };
 
 /// One configuration value: a boolean, an integer, a number, a text or a list of
@@ -97,13 +84,7 @@ class Value {
   }
 
   /// True when a text (or an item of a list) holds a NUL character.
-  [[nodiscard]] bool holds_nul() const noexcept {
-    if (const auto* s = std::get_if<std::string>(&v_)) return s->find('\0') != std::string::npos;
-    if (const auto* l = std::get_if<List>(&v_))
-      for (const auto& s : *l)
-        if (s.find('\0') != std::string::npos) return true;
-    return false;
-  }
+  [[nodiscard]] APPINFRA_DECL bool holds_nul() const noexcept;
 
   /// The value as written, for error messages (texts are redacted, then quoted
   /// and shortened by detail::shown). The value of a key that names a secret is
@@ -111,49 +92,25 @@ class Value {
   /// `password_file`). `secrets` (the database's Redactor) also removes that
   /// database's own passwords wherever else they are written (a password given to another key
   /// by mistake, or by the same ${VAR}).
-  [[nodiscard]] std::string display(std::string_view key, const detail::Redactor& secrets = {}) const {
-    // A key naming a file holds its path, not the secret in it (password_file).
-    if (key.ends_with("_file")) return display(secrets);
-    for (std::string_view secret : {"pass", "secret", "token", "credential"})
-      if (key.find(secret) != std::string_view::npos) return "***";
-    return display(secrets);
-  }
+  [[nodiscard]] APPINFRA_DECL std::string display(std::string_view key) const;
+  [[nodiscard]] APPINFRA_DECL std::string display(std::string_view key, const detail::Redactor& secrets) const;
+  /// The value as written (texts redacted with `secrets`, or Url::redact).
+  [[nodiscard]] APPINFRA_DECL std::string display() const;
+  [[nodiscard]] APPINFRA_DECL std::string display(const detail::Redactor& secrets) const;
   // Each NUL-separated piece redacted on its own: a NUL ends the text for libpq, and
   // a text holding one is no connection string to redact as a whole (it would show
   // as postgresql://***, hiding the value the error is about).
-  static std::string redacted_pieces(std::string_view text, const detail::Redactor& secrets = {}) {
-    std::string out;
-    for (std::size_t start = 0;;) {
-      const std::size_t nul = text.find('\0', start);
-      const std::string_view piece = text.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start);
-      out += secrets.empty() ? Url::redact(piece) : secrets(piece);  // the Redactor applies Url::redact too
-      if (nul == std::string_view::npos) return out;
-      out += '\0';
-      start = nul + 1;
-    }
-  }
-  [[nodiscard]] std::string display(const detail::Redactor& secrets = {}) const {
-    return std::visit(
-        [&](const auto& x) -> std::string {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x, secrets));
-          else if constexpr (std::is_same_v<T, List>) return list_display(x, secrets);
-          else return fmt::format("{}", x);
-        },
-        v_);
-  }
+  static APPINFRA_DECL std::string redacted_pieces(std::string_view text, const detail::Redactor* secrets);
 
  private:
-  static std::string list_display(const List& items, const detail::Redactor& secrets) {
-    std::string out = "[";
-    for (const auto& s : items)
-      out.append(out.size() == 1 ? "" : ", ").append(detail::shown(redacted_pieces(s, secrets)));
-    return out + "]";
-  }
+  static APPINFRA_DECL std::string list_display(const List& items, const detail::Redactor* secrets);
 
   Storage v_;
   std::optional<Origin> origin_;
 };
 
 }  // namespace appinfra::db
+
+#ifndef APPINFRA_SEPARATE_COMPILATION
+#include <appinfra/db/config/impl/value.ipp>
+#endif

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -18,6 +19,13 @@ inline std::string_view without_db(std::string_view error, std::string_view name
     return error.substr(13 + name.size());
   return error;
 }
+
+/// A log line made by code that does not know the logger's type (compiled once
+/// in compiled mode); the caller writes it with log_at(logger, level, "{}", message).
+struct LogRecord {
+  log::Level level = log::Level::off;
+  std::string message;
+};
 
 template <Logger L, class... Args>
 void log_at(const L& lg, log::Level level, fmt::format_string<Args...> f, Args&&... args) {

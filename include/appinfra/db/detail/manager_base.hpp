@@ -6,6 +6,7 @@
 #include <appinfra/db/config.hpp>
 #include <appinfra/db/detail/entry_state.hpp>
 #include <appinfra/db/detail/log.hpp>
+#include <appinfra/db/detail/manager_core.hpp>
 #include <appinfra/db/detail/setup_retry.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/health.hpp>
@@ -64,72 +65,24 @@ class ManagerBase {
     if (config_.empty() && !Derived::has_fixed_options)
       throw SetupError("no databases configured: the 'dbs' section is missing or empty");
     derived().setup_entries();
-    std::size_t ok = 0, failed = 0, retrying = 0;
-    std::string errors;
-    for_each_entry([&](const EntryState& s, const auto*) {
-      std::lock_guard lock(s.mutex);
-      if (s.set_up.load(std::memory_order_acquire)) ++ok;
-      if (!s.error.empty()) {
-        ++failed;
-        if (s.retry_config) ++retrying;
-        errors += fmt::format("{}'{}': {}", errors.empty() ? "" : "; ", s.name, without_db(s.error, s.name));
-      }
-    });
-    if (ok == 0 && retrying == 0) throw SetupError("Failed to setup any database connections: " + errors);
-    if (retrying > 0)
-      retry_.start([this](auto&& f) { for_each_entry(f); },
-                   [this](EntryState& s, const DatabaseConfig& c) { derived().build(s, c); }, logger_);
-    if (ok == 0)
-      log_at(logger_, log::Level::warning,
-             "no database is available yet: {} failed, {} retried in the background "
-             "(db() throws SetupError until it is up): {}",
-             failed, retrying, errors);
-    else if (failed > 0)
-      log_at(logger_, log::Level::warning, "set up {} of {} databases; {} failed{}: {}", ok, ok + failed, failed,
-             retrying > 0 ? fmt::format(" ({} retried in the background)", retrying) : std::string(), errors);
-    else
-      log_at(logger_, log::Level::info, "set up {} database{}", ok, ok == 1 ? "" : "s");
+    const SetupOutcome outcome = setup_outcome(std::as_const(*this).entries());
+    if (outcome.retry)
+      retry_.start(entries(), [this](EntryState& s, const DatabaseConfig& c) { derived().build(s, c); }, logger_);
+    write(outcome.record);
   }
 
   /// Names of the databases that are set up and open, in configuration order.
-  [[nodiscard]] std::vector<std::string> list_databases() const {
-    std::vector<std::string> names;
-    for_each_entry([&](const EntryState& s, const auto*) {
-      if (s.available()) names.push_back(s.name);
-    });
-    return names;
-  }
+  [[nodiscard]] std::vector<std::string> list_databases() const { return available_names(entries()); }
 
   /// Why each failed database failed, in configuration order (a copy). A database
   /// still being retried is listed with its last error; once its setup succeeds it
   /// is no longer listed.
-  [[nodiscard]] OrderedMap<std::string> get_setup_errors() const {
-    OrderedMap<std::string> out;
-    for_each_entry([&](const EntryState& s, const auto*) {
-      if (std::string e = s.setup_error(); !e.empty()) out.insert_or_assign(s.name, std::move(e));
-    });
-    return out;
-  }
+  [[nodiscard]] OrderedMap<std::string> get_setup_errors() const { return setup_errors(entries()); }
 
   /// The seed's five statistics. A database still being retried counts as failed
   /// (failed_setups, failed_databases); once its setup succeeds, as successful and
   /// available.
-  [[nodiscard]] ManagerStats get_stats() const {
-    ManagerStats st;
-    for_each_entry([&](const EntryState& s, const auto*) {
-      std::lock_guard lock(s.mutex);  // set_up and error change together, under it
-      if (s.configured) ++st.total_configured;
-      if (s.set_up.load(std::memory_order_acquire)) {
-        ++st.successful_setups;
-        if (s.available()) st.available_databases.push_back(s.name);
-      }
-      if (!s.error.empty()) {
-        ++st.failed_setups;
-        st.failed_databases.push_back(s.name);
-      }
-    });
-    return st;
-  }
+  [[nodiscard]] ManagerStats get_stats() const { return manager_stats(entries()); }
 
   /// Every configured database's setup state, setup attempts, last setup failure
   /// kind and (when set up) pool status, in configuration order: what the metrics
@@ -137,19 +90,7 @@ class ManagerBase {
   [[nodiscard]] std::vector<DatabaseState> get_database_states() const {
     std::vector<DatabaseState> out;
     for_each_entry([&](const EntryState& s, const auto* backend) {
-      DatabaseState d;
-      d.name = s.name;
-      std::exception_ptr cause;
-      {
-        std::lock_guard lock(s.mutex);
-        d.attempts = s.attempts;
-        if (s.set_up.load(std::memory_order_acquire))
-          d.state = s.closed.load(std::memory_order_acquire) ? SetupState::closed : SetupState::up;
-        else if (!s.error.empty())
-          d.state = s.retry_config ? SetupState::retrying : SetupState::failed;
-        cause = s.cause;
-      }
-      if (d.state == SetupState::failed || d.state == SetupState::retrying) d.setup_failure = failure_of(cause);
+      DatabaseState d = database_state(s);
       if (backend != nullptr && d.state != SetupState::pending) {
         d.has_pool = true;
         d.pool = backend->get_pool_status();
@@ -200,10 +141,7 @@ class ManagerBase {
   /// database as closed, or its setup error when it never came up.
   void close_all(std::chrono::duration<double> timeout = std::chrono::seconds(5)) noexcept {
     retry_.stop();
-    for_each_entry([&](EntryState& s, auto*) {
-      std::lock_guard lock(s.mutex);
-      s.retry_config.reset();  // no longer "retrying" in messages
-    });
+    forget_retries(entries());
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
     for_each_entry([&](EntryState& s, auto* backend) {
@@ -230,46 +168,17 @@ class ManagerBase {
   void setup_entry(EntryState& s, const Options* options) {
     std::optional<DatabaseConfig> config;
     try {
-      if (options == nullptr)
-        throw ConfigError(s.name, "", "",
-                          fmt::format("database '{}' is declared but has no configuration", s.name));
-      config = DatabaseConfig::from(s.name, *options);
+      config = entry_config(s, options);
       derived().build(s, *config);
-      std::lock_guard lock(s.mutex);
-      s.attempts = 1;
-      s.set_up.store(true, std::memory_order_release);
-    } catch (const std::exception& e) {
-      const std::exception_ptr cause = std::current_exception();
-      const bool again = config && config->setup.retry && setup_failure_may_pass(cause);
-      std::chrono::duration<double> wait{0};
-      {
-        std::lock_guard lock(s.mutex);
-        s.error = e.what();
-        s.cause = cause;
-        s.attempts = 1;
-        if (again) {
-          wait = setup_retry_interval(*config, 0, retry_.random_fraction());
-          s.retry_config = std::move(config);
-          s.next_attempt = EntryState::Clock::now() + std::chrono::duration_cast<EntryState::Clock::duration>(wait);
-        }
-      }
-      if (again)
-        log_at(logger_, log::Level::error, "failed to setup database '{}': {}; retrying in the background in {:.3f} s",
-               s.name, without_db(e.what(), s.name), wait.count());
-      else
-        log_at(logger_, log::Level::error, "failed to setup database '{}': {}", s.name, without_db(e.what(), s.name));
+      record_set_up(s);
+    } catch (const std::exception&) {
+      write(record_setup_failure(s, std::current_exception(), config, retry_.random_fraction()));
     }
   }
 
   /// Records a failure found without building (StaticManager: an undeclared name).
   void record_failure(EntryState& s, std::string error, std::exception_ptr cause) {
-    {
-      std::lock_guard lock(s.mutex);
-      s.error = std::move(error);
-      s.cause = std::move(cause);
-      s.attempts = 1;
-    }
-    log_at(logger_, log::Level::error, "failed to setup database '{}': {}", s.name, s.setup_error());
+    write(detail::record_failure(s, std::move(error), std::move(cause)));
   }
 
   L logger_;
@@ -285,15 +194,10 @@ class ManagerBase {
         report.insert_or_assign(s.name, backend->health_check());
         return;
       }
-      HealthResult r;
-      {
-        std::lock_guard lock(s.mutex);
-        if (!s.error.empty()) r.error = "setup failed: " + s.error + s.retry_note_locked(EntryState::Clock::now());
-        else if (s.closed) r.error = "closed";
-        else if (s.set_up.load(std::memory_order_acquire)) recheck.push_back(s.name);
-        else return;  // before setup()
-      }
-      report.insert_or_assign(s.name, std::move(r));  // keeps its place if checked again below
+      bool set_up_meanwhile = false;
+      std::optional<HealthResult> r = unavailable_health(s, set_up_meanwhile);
+      if (set_up_meanwhile) recheck.push_back(s.name);
+      if (r) report.insert_or_assign(s.name, std::move(*r));  // keeps its place if checked again below
     });
     if (!recheck.empty())
       for_each_entry([&](const EntryState& s, auto* backend) {
@@ -304,16 +208,23 @@ class ManagerBase {
     return report;
   }
 
-  // The Failure kind an exception carries, if any.
-  static std::optional<Failure> failure_of(const std::exception_ptr& e) noexcept {
-    if (!e) return std::nullopt;
+  // Every entry, in configuration order, for the code that needs no backend.
+  Entries entries() {
+    Entries out;
+    for_each_entry([&](EntryState& s, auto*) { out.push_back(&s); });
+    return out;
+  }
+  ConstEntries entries() const {
+    ConstEntries out;
+    for_each_entry([&](const EntryState& s, const auto*) { out.push_back(&s); });
+    return out;
+  }
+
+  void write(const LogRecord& r) const noexcept {
     try {
-      std::rethrow_exception(e);
-    } catch (const detail::Classified& c) {
-      return c.failure();
-    } catch (...) {
+      log_at(logger_, r.level, "{}", r.message);
+    } catch (...) {  // a log line must not break setup or closing
     }
-    return std::nullopt;
   }
 
   // Derived::visit_entries over this manager, const or not.
