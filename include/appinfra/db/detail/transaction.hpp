@@ -5,12 +5,12 @@
 #include <appinfra/db/concepts/logger.hpp>
 #include <appinfra/db/detail/log.hpp>
 #include <appinfra/db/errors.hpp>
+#include <appinfra/db/pool/detail/backoff.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <source_location>
 #include <thread>
 #include <type_traits>
@@ -35,12 +35,14 @@ inline std::chrono::microseconds retry_delay(int attempt, double unit) noexcept 
   return std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(full.count()) * jitter));
 }
 
-/// A number from 0 to 1, from a generator of this thread's own.
+/// A number from 0 to 1, from a generator of this thread's own (splitmix64: a
+/// jitter needs no more, and <random> would cost every translation unit).
 inline double jitter_unit() noexcept {
-  thread_local std::minstd_rand rng(static_cast<std::uint_fast32_t>(
-      std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
-      static_cast<std::size_t>(std::chrono::steady_clock::now().time_since_epoch().count())));
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  thread_local std::uint64_t state =
+      mix64(std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  state += 0x9E3779B97F4A7C15ull;
+  return unit_fraction(mix64(state));
 }
 
 /// Runs `f(session)` on a new `backend.session(where)` and commits; returns what
