@@ -16,6 +16,7 @@
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace appinfra::db::detail {
 
@@ -123,13 +124,26 @@ inline constexpr std::tuple core_keys{
         field<std::size_t>([](auto& c) -> auto& { return c.prepared_cache_size; })},
 };
 
+// std::tuple_cat and std::apply instantiate their machinery over every key; one pack
+// expansion is enough.
+template <class... A, class... B, std::size_t... I, std::size_t... J>
+constexpr std::tuple<A..., B...> join_keys(const std::tuple<A...>& a, const std::tuple<B...>& b,
+                                           std::index_sequence<I...>, std::index_sequence<J...>) {
+  return {std::get<I>(a)..., std::get<J>(b)...};
+}
+template <class Keys, std::size_t... I>
+constexpr std::array<KeySpec, sizeof...(I)> specs_of(const Keys& k, std::index_sequence<I...>) {
+  return {std::get<I>(k).spec...};
+}
+
 /// Every key, in the order of the unknown-key message's list (and of reading): the
 /// core's, then PostgreSQL's (pg_keys, declared with PgOptions).
-inline constexpr auto keys = std::tuple_cat(core_keys, pg_keys);
+inline constexpr auto keys =
+    join_keys(core_keys, pg_keys, std::make_index_sequence<std::tuple_size_v<decltype(core_keys)>>{},
+              std::make_index_sequence<std::tuple_size_v<decltype(pg_keys)>>{});
 
 /// Every key's spec, in declaration order.
-inline constexpr auto key_specs =
-    std::apply([](const auto&... k) { return std::array<KeySpec, sizeof...(k)>{k.spec...}; }, keys);
+inline constexpr auto key_specs = specs_of(keys, std::make_index_sequence<std::tuple_size_v<decltype(keys)>>{});
 
 /// The spec of key `name`; null when there is no such key. In a constant expression
 /// use is_key() to ask whether there is one: g++ 12 with -fsanitize=undefined cannot
