@@ -39,7 +39,7 @@ class Options {
   /// value is kept as before, and the first such key is recorded (duplicate()).
   Options& add(std::string key, Value value) {
     if (!duplicate_)
-      if (const Value* earlier = find(key)) duplicate_ = Duplicate{key, *earlier, value};
+      if (const Value* earlier = find(key)) duplicate_.emplace(Duplicate{key, *earlier, value});
     return set(std::move(key), std::move(value));
   }
   /// Sets `key`, replacing an earlier value: an override, never a duplicate.

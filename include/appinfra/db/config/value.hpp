@@ -132,16 +132,14 @@ class Value {
       start = nul + 1;
     }
   }
+  // get_if rather than std::visit: visit's dispatch table is instantiated in every
+  // translation unit, for five alternatives.
   [[nodiscard]] std::string display(const detail::Redactor& secrets = {}) const {
-    return std::visit(
-        [&](const auto& x) -> std::string {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x, secrets));
-          else if constexpr (std::is_same_v<T, List>) return list_display(x, secrets);
-          else return fmt::format("{}", x);
-        },
-        v_);
+    if (const auto* b = std::get_if<bool>(&v_)) return *b ? "true" : "false";
+    if (const auto* s = std::get_if<std::string>(&v_)) return detail::shown(redacted_pieces(*s, secrets));
+    if (const auto* l = std::get_if<List>(&v_)) return list_display(*l, secrets);
+    if (const auto* i = std::get_if<std::int64_t>(&v_)) return fmt::format("{}", *i);
+    return fmt::format("{}", std::get<double>(v_));
   }
 
  private:
