@@ -10,12 +10,17 @@
 #include <appinfra/log/level.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string_view>
 #include <tuple>
+
+namespace appinfra::db {
+struct DatabaseConfig;
+}  // namespace appinfra::db
 
 namespace appinfra::db::detail {
 
@@ -64,16 +69,42 @@ struct KeySpec {
   std::string_view doc{};           ///< one line, for the README table
 };
 
-/// A declaration: the spec and the field it sets, reached from a DatabaseConfig
-/// (generic, so that this header needs no DatabaseConfig).
-template <class Field>
+/// The type of duration fields: seconds.
+using Seconds = std::chrono::duration<double>;
+
+/// Reaches the field of type T that a key sets in a DatabaseConfig. Every key of
+/// one field type has this one type, so that DatabaseConfig::from's per-key
+/// templates are instantiated (and compiled) once per field type, not once per key.
+template <class T>
+struct Field {
+  T& (*get)(DatabaseConfig&) = nullptr;
+  T& operator()(DatabaseConfig& c) const { return get(c); }
+  // Read only: the const overload shares the one accessor.
+  const T& operator()(const DatabaseConfig& c) const { return get(const_cast<DatabaseConfig&>(c)); }
+};
+
+// The accessor of `Get` (a generic lambda: its body needs the complete DatabaseConfig,
+// so it is instantiated at the end of the translation unit, when it is there).
+template <class T, class Get>
+T& field_of(DatabaseConfig& c) {
+  return Get{}(c);
+}
+
+/// The field of type T that `get(config)` returns a reference to.
+template <class T, class Get>
+constexpr Field<T> field(Get) noexcept {
+  return {&field_of<T, Get>};
+}
+
+/// A declaration: the spec and the field it sets.
+template <class F>
 struct Key {
   KeySpec spec{};
-  Field field{};
+  F field{};
 };
 // Aggregate deduction (P1816) is not in clang before 17: the guide says it.
-template <class Field>
-Key(KeySpec, Field) -> Key<Field>;
+template <class F>
+Key(KeySpec, F) -> Key<F>;
 
 /// A broken rule: which one, and the bound it names.
 struct Violation {

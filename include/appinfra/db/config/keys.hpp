@@ -7,10 +7,16 @@
 
 #include <appinfra/db/config/key.hpp>
 #include <appinfra/db/config/pg_options.hpp>
+#include <appinfra/db/config/query_log.hpp>
+#include <appinfra/db/config/setup_options.hpp>
+#include <appinfra/db/pool/options.hpp>
 
 #include <array>
+#include <cstddef>
+#include <optional>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace appinfra::db::detail {
 
@@ -36,95 +42,108 @@ inline constexpr std::array cross_rules{
 /// The keys of every database, whatever its backend (the pool's among them).
 inline constexpr std::tuple core_keys{
     Key{KeySpec{.name = "url", .kind = Kind::text, .required = true, .doc = "the scheme picks the backend"},
-        [](auto& c) -> auto& { return c.url; }},
+        field<Url>([](auto& c) -> auto& { return c.url; })},
     Key{KeySpec{.name = "readonly", .doc = "picks the `ReadOnly` backend"},
-        [](auto& c) -> auto& { return c.readonly; }},
+        field<bool>([](auto& c) -> auto& { return c.readonly; })},
     Key{KeySpec{.name = "create_db", .doc = "create the database if missing; not with `readonly`"},
-        [](auto& c) -> auto& { return c.create_db; }},
+        field<bool>([](auto& c) -> auto& { return c.create_db; })},
     Key{KeySpec{.name = "pool_size", .kind = Kind::integer, .section = Section::pool, .min = 1,
                 .doc = "connections kept"},
-        [](auto& c) -> auto& { return c.pool.pool_size; }},
+        field<std::size_t>([](auto& c) -> auto& { return c.pool.pool_size; })},
     Key{KeySpec{.name = "max_overflow", .kind = Kind::integer, .section = Section::pool,
                 .doc = "extra connections under load"},
-        [](auto& c) -> auto& { return c.pool.max_overflow; }},
+        field<std::size_t>([](auto& c) -> auto& { return c.pool.max_overflow; })},
     Key{KeySpec{.name = "pool_timeout", .kind = Kind::duration, .section = Section::pool, .min_inclusive = false,
                 .doc = "longest wait for a connection"},
-        [](auto& c) -> auto& { return c.pool.timeout; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.timeout; })},
     Key{KeySpec{.name = "pool_recycle", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "maximum age of a connection; negative: never"},
-        [](auto& c) -> auto& { return c.pool.recycle; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.recycle; })},
     Key{KeySpec{.name = "pool_pre_ping", .section = Section::pool,
                 .doc = "check a connection at checkout: a socket check (unless within `pre_ping_grace`), a round "
                        "trip after `pre_ping_window` idle"},
-        [](auto& c) -> auto& { return c.pool.pre_ping; }},
+        field<bool>([](auto& c) -> auto& { return c.pool.pre_ping; })},
     Key{KeySpec{.name = "echo", .section = Section::query_log, .doc = "log every statement (at info)"},
-        [](auto& c) -> auto& { return c.query_log.echo; }},
+        field<bool>([](auto& c) -> auto& { return c.query_log.echo; })},
     Key{KeySpec{.name = "auto_reconnect", .section = Section::setup,
                 .doc = "retry a failed connect at setup; false: no retries"},
-        [](auto& c) -> auto& { return c.setup.auto_reconnect; }},
+        field<bool>([](auto& c) -> auto& { return c.setup.auto_reconnect; })},
     Key{KeySpec{.name = "max_retries", .kind = Kind::integer, .section = Section::setup,
                 .doc = "connect retries at setup (none on SQLite)"},
-        [](auto& c) -> auto& { return c.pool.max_retries; }},
+        field<int>([](auto& c) -> auto& { return c.pool.max_retries; })},
     Key{KeySpec{.name = "retry_delay", .kind = Kind::duration, .section = Section::setup,
                 .doc = "first backoff delay, doubled each retry (at setup, and between background setup attempts)"},
-        [](auto& c) -> auto& { return c.pool.retry_delay; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.retry_delay; })},
     Key{KeySpec{.name = "query_lg_level", .kind = Kind::level, .section = Section::query_log,
                 .choices = "trace|debug|info|warning|error|critical|off", .doc = "log every statement at this level"},
-        [](auto& c) -> auto& { return c.query_log.level; }},
+        field<std::optional<log::Level>>([](auto& c) -> auto& { return c.query_log.level; })},
     Key{KeySpec{.name = "pool_reuse", .kind = Kind::choice, .section = Section::pool, .choices = "lifo|fifo",
                 .doc = "idle connection taken: most recently returned (`lifo`) or least (`fifo`)"},
-        [](auto& c) -> auto& { return c.pool.reuse; }},
+        field<ReuseOrder>([](auto& c) -> auto& { return c.pool.reuse; })},
     Key{KeySpec{.name = "pool_recycle_jitter", .kind = Kind::number, .section = Section::pool, .max = 1.0,
                 .doc = "each connection's maximum age is shortened by up to this fraction, at random"},
-        [](auto& c) -> auto& { return c.pool.recycle_jitter; }},
+        field<double>([](auto& c) -> auto& { return c.pool.recycle_jitter; })},
     Key{KeySpec{.name = "pre_ping_window", .kind = Kind::duration, .section = Section::pool,
                 .doc = "idle time from which pre-ping makes a round trip"},
-        [](auto& c) -> auto& { return c.pool.pre_ping_window; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.pre_ping_window; })},
     Key{KeySpec{.name = "pre_ping_grace", .kind = Kind::duration, .section = Section::pool,
                 .doc = "a connection checked out last less than this ago (held and idle together) is handed out "
                        "unchecked (HikariCP's `aliveBypassWindowMs`); 0: check every checkout"},
-        [](auto& c) -> auto& { return c.pool.pre_ping_grace; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.pre_ping_grace; })},
     Key{KeySpec{.name = "min_idle", .kind = Kind::integer, .section = Section::pool,
                 .doc = "connections opened at setup and never closed for idleness"},
-        [](auto& c) -> auto& { return c.pool.min_idle; }},
+        field<std::size_t>([](auto& c) -> auto& { return c.pool.min_idle; })},
     Key{KeySpec{.name = "lazy_min_idle", .section = Section::pool, .doc = "open only one connection at setup"},
-        [](auto& c) -> auto& { return c.pool.lazy_min_idle; }},
+        field<bool>([](auto& c) -> auto& { return c.pool.lazy_min_idle; })},
     Key{KeySpec{.name = "idle_timeout", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "close connections idle this long, down to `min_idle`; negative: never"},
-        [](auto& c) -> auto& { return c.pool.idle_timeout; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.idle_timeout; })},
     Key{KeySpec{.name = "overflow_idle_timeout", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "close connections beyond `pool_size` idle this long; 0: on return; negative: never"},
-        [](auto& c) -> auto& { return c.pool.overflow_idle_timeout; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.overflow_idle_timeout; })},
     Key{KeySpec{.name = "handoff_after", .kind = Kind::duration, .section = Section::pool,
                 .doc = "a caller that has waited this long for a connection is handed the next one returned; until "
                        "then whoever asks first takes it; 0: strict first come, first served"},
-        [](auto& c) -> auto& { return c.pool.handoff_after; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.handoff_after; })},
     Key{KeySpec{.name = "hold_warning", .kind = Kind::duration, .section = Section::pool, .min = -1,
                 .doc = "log a connection held this long; negative: never"},
-        [](auto& c) -> auto& { return c.pool.hold_warning; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pool.hold_warning; })},
     Key{KeySpec{.name = "query_log_params", .section = Section::query_log,
                 .doc = "log parameter values with statements"},
-        [](auto& c) -> auto& { return c.query_log.params; }},
+        field<bool>([](auto& c) -> auto& { return c.query_log.params; })},
     Key{KeySpec{.name = "setup_retry", .section = Section::setup,
                 .doc = "a database whose setup failed for a reason that may pass (`ConnectionError`, "
                        "`PoolTimeoutError`) is set up again in the background until it succeeds; false: it stays "
                        "failed"},
-        [](auto& c) -> auto& { return c.setup.retry; }},
+        field<bool>([](auto& c) -> auto& { return c.setup.retry; })},
     Key{KeySpec{.name = "setup_retry_max_interval", .kind = Kind::duration, .section = Section::setup,
                 .min_inclusive = false, .doc = "longest wait between two background setup attempts"},
-        [](auto& c) -> auto& { return c.setup.retry_max_interval; }},
+        field<Seconds>([](auto& c) -> auto& { return c.setup.retry_max_interval; })},
     Key{KeySpec{.name = "prepared_cache_size", .kind = Kind::integer,
                 .doc = "statements kept prepared per connection, the least recently used dropped first; 0: none"},
-        [](auto& c) -> auto& { return c.prepared_cache_size; }},
+        field<std::size_t>([](auto& c) -> auto& { return c.prepared_cache_size; })},
 };
+
+// std::tuple_cat and std::apply instantiate their machinery over every key; one pack
+// expansion is enough.
+template <class... A, class... B, std::size_t... I, std::size_t... J>
+constexpr std::tuple<A..., B...> join_keys(const std::tuple<A...>& a, const std::tuple<B...>& b,
+                                           std::index_sequence<I...>, std::index_sequence<J...>) {
+  return {std::get<I>(a)..., std::get<J>(b)...};
+}
+template <class Keys, std::size_t... I>
+constexpr std::array<KeySpec, sizeof...(I)> specs_of(const Keys& k, std::index_sequence<I...>) {
+  return {std::get<I>(k).spec...};
+}
 
 /// Every key, in the order of the unknown-key message's list (and of reading): the
 /// core's, then PostgreSQL's (pg_keys, declared with PgOptions).
-inline constexpr auto keys = std::tuple_cat(core_keys, pg_keys);
+inline constexpr auto keys =
+    join_keys(core_keys, pg_keys, std::make_index_sequence<std::tuple_size_v<decltype(core_keys)>>{},
+              std::make_index_sequence<std::tuple_size_v<decltype(pg_keys)>>{});
 
 /// Every key's spec, in declaration order.
-inline constexpr auto key_specs =
-    std::apply([](const auto&... k) { return std::array<KeySpec, sizeof...(k)>{k.spec...}; }, keys);
+inline constexpr auto key_specs = specs_of(keys, std::make_index_sequence<std::tuple_size_v<decltype(keys)>>{});
 
 /// The spec of key `name`; null when there is no such key. In a constant expression
 /// use is_key() to ask whether there is one: g++ 12 with -fsanitize=undefined cannot
@@ -155,3 +174,7 @@ static_assert([] {
 }());
 
 }  // namespace appinfra::db::detail
+
+// The keys' accessors are instantiated at the end of the translation unit, where
+// they need the complete DatabaseConfig.
+#include <appinfra/db/config/database_config.hpp>

@@ -60,48 +60,52 @@ namespace appinfra::db::detail {
 inline constexpr std::tuple pg_keys{
     Key{KeySpec{.name = "statement_timeout", .kind = Kind::optional_duration, .section = Section::postgresql,
                 .min_inclusive = false, .doc = "set on every connection"},
-        [](auto& c) -> auto& { return c.pg.statement_timeout; }},
+        field<std::optional<Seconds>>([](auto& c) -> auto& { return c.pg.statement_timeout; })},
     Key{KeySpec{.name = "keepalives", .section = Section::postgresql, .backends = Backends::postgresql,
                 .doc = "TCP keepalives, unless the url sets them"},
-        [](auto& c) -> auto& { return c.pg.keepalives; }},
+        field<bool>([](auto& c) -> auto& { return c.pg.keepalives; })},
     Key{KeySpec{.name = "extensions", .kind = Kind::name_list, .section = Section::postgresql,
                 .backends = Backends::postgresql, .doc = "created before migrations"},
-        [](auto& c) -> auto& { return c.pg.extensions; }},
+        field<std::vector<std::string>>([](auto& c) -> auto& { return c.pg.extensions; })},
     Key{KeySpec{.name = "schema", .kind = Kind::name, .section = Section::postgresql,
                 .backends = Backends::postgresql, .doc = "created before migrations"},
-        [](auto& c) -> auto& { return c.pg.schema; }},
+        field<std::string>([](auto& c) -> auto& { return c.pg.schema; })},
     Key{KeySpec{.name = "password_file", .kind = Kind::text, .section = Section::postgresql,
                 .backends = Backends::postgresql,
                 .doc = "a file holding the password (Docker and Kubernetes secrets), read for each new connection; one "
                        "trailing newline is dropped; not with a password in `url`"},
-        [](auto& c) -> auto& { return c.pg.password_file; }},
+        field<std::string>([](auto& c) -> auto& { return c.pg.password_file; })},
     Key{KeySpec{.name = "prepare_threshold", .kind = Kind::integer, .section = Section::postgresql,
                 .backends = Backends::postgresql,
                 .doc = "runs of one statement text on a connection after which `execute()` prepares it there; 0: "
                        "never; not above 0 with `pooler: transaction`"},
-        [](auto& c) -> auto& { return c.pg.prepare_threshold; }},
+        field<std::size_t>([](auto& c) -> auto& { return c.pg.prepare_threshold; })},
     Key{KeySpec{.name = "replicas", .kind = Kind::url_list, .section = Section::postgresql,
                 .backends = Backends::postgresql,
                 .doc = "urls of streaming replicas of `url`, for reads asked for with `db::replica` (`pg::Replicated`)"},
-        [](auto& c) -> auto& { return c.pg.replicas; }},
+        field<std::vector<Url>>([](auto& c) -> auto& { return c.pg.replicas; })},
     Key{KeySpec{.name = "max_replica_lag", .kind = Kind::duration, .section = Section::postgresql,
                 .backends = Backends::postgresql,
                 .doc = "a replica further behind gets no reads (its lag: the age of its last replayed transaction, "
                        "0 when it has replayed all it received)"},
-        [](auto& c) -> auto& { return c.pg.max_replica_lag; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pg.max_replica_lag; })},
     Key{KeySpec{.name = "replica_check_interval", .kind = Kind::duration, .section = Section::postgresql,
                 .min_inclusive = false, .backends = Backends::postgresql,
                 .doc = "how often the role and lag of each host of a replicated database are checked"},
-        [](auto& c) -> auto& { return c.pg.replica_check_interval; }},
+        field<Seconds>([](auto& c) -> auto& { return c.pg.replica_check_interval; })},
     Key{KeySpec{.name = "replica_fallback", .kind = Kind::choice, .section = Section::postgresql,
                 .choices = "primary|error", .backends = Backends::postgresql,
                 .doc = "reads when no replica is fit: to the primary, or a `ConnectionError`"},
-        [](auto& c) -> auto& { return c.pg.replica_fallback; }},
+        field<PgOptions::ReplicaFallback>([](auto& c) -> auto& { return c.pg.replica_fallback; })},
     Key{KeySpec{.name = "pooler", .kind = Kind::choice, .section = Section::postgresql, .choices = "none|transaction",
                 .backends = Backends::postgresql,
                 .doc = "`transaction`: a pooler in transaction mode (PgBouncer) is in front of the server: settings "
                        "per transaction, session state refused, nothing prepared (see \"Behind PgBouncer\")"},
-        [](auto& c) -> auto& { return c.pg.pooler; }},
+        field<Pooler>([](auto& c) -> auto& { return c.pg.pooler; })},
 };
 
 }  // namespace appinfra::db::detail
+
+// The keys' accessors need the complete DatabaseConfig by the end of the
+// translation unit: keys.hpp brings it.
+#include <appinfra/db/config/keys.hpp>

@@ -35,13 +35,14 @@ inline std::chrono::microseconds retry_delay(int attempt, double unit) noexcept 
   return std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(full.count()) * jitter));
 }
 
-/// A number from 0 to 1, from a sequence of this thread's own (splitmix64, as the
-/// pool's backoff jitter: <random> would cost every translation unit its parse).
+/// A number from 0 to 1, from a generator of this thread's own (splitmix64: a
+/// jitter needs no more, and <random> would cost every translation unit).
 inline double jitter_unit() noexcept {
   thread_local std::uint64_t state =
-      std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  return unit_fraction(mix64(state += 0x9E3779B97F4A7C15ull));
+      mix64(std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  state += 0x9E3779B97F4A7C15ull;
+  return unit_fraction(mix64(state));
 }
 
 /// Runs `f(session)` on a new `backend.session(where)` and commits; returns what

@@ -1,9 +1,9 @@
 #pragma once
 // Reading one Value as the kind its key declares, with the messages
 // DatabaseConfig::from reports: each names the database, the key and the value.
-// The rules themselves are the constexpr checks of db/config/keys.hpp.
+// The rules themselves are the constexpr checks of db/config/key.hpp.
 
-#include <appinfra/db/config/keys.hpp>
+#include <appinfra/db/config/key.hpp>
 #include <appinfra/db/config/value.hpp>
 #include <appinfra/db/errors.hpp>
 #include <appinfra/db/url.hpp>

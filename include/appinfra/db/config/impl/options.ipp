@@ -19,7 +19,7 @@ APPINFRA_DECL Options::Options(std::initializer_list<Item> items) {
 
 APPINFRA_DECL Options& Options::add(std::string key, Value value) {
   if (!duplicate_)
-    if (const Value* earlier = find(key)) duplicate_ = Duplicate{key, *earlier, value};
+    if (const Value* earlier = find(key)) duplicate_.emplace(Duplicate{key, *earlier, value});
   return set(std::move(key), std::move(value));
 }
 

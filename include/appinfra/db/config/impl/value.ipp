@@ -11,7 +11,6 @@
 
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <variant>
 
 namespace appinfra::db {
@@ -52,16 +51,14 @@ APPINFRA_DECL std::string Value::display(std::string_view key, const detail::Red
 
 APPINFRA_DECL std::string Value::display() const { return display(detail::Redactor()); }
 
+// get_if rather than std::visit: visit's dispatch table would be instantiated in
+// every translation unit, for five alternatives.
 APPINFRA_DECL std::string Value::display(const detail::Redactor& secrets) const {
-  return std::visit(
-      [&](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return detail::shown(redacted_pieces(x, &secrets));
-        else if constexpr (std::is_same_v<T, List>) return list_display(x, &secrets);
-        else return fmt::format("{}", x);
-      },
-      v_);
+  if (const auto* b = std::get_if<bool>(&v_)) return *b ? "true" : "false";
+  if (const auto* s = std::get_if<std::string>(&v_)) return detail::shown(redacted_pieces(*s, &secrets));
+  if (const auto* l = std::get_if<List>(&v_)) return list_display(*l, &secrets);
+  if (const auto* i = std::get_if<std::int64_t>(&v_)) return fmt::format("{}", *i);
+  return fmt::format("{}", std::get<double>(v_));
 }
 
 APPINFRA_DECL std::string Value::redacted_pieces(std::string_view text, const detail::Redactor* secrets) {

@@ -7,7 +7,6 @@
 
 #include <fmt/core.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <source_location>
@@ -29,14 +28,18 @@ struct Holder {
 };
 
 /// The `limit` longest holders, longest first, as "; #i held x s, acquired at
-/// w" each.
+/// w" each; of equal ones, the first given comes first. (A selection, not
+/// std::stable_sort, whose merge machinery every translation unit would compile.)
 inline std::string longest_holders(std::vector<Holder> holders, std::size_t limit = 3) {
-  std::stable_sort(holders.begin(), holders.end(),
-                   [](const Holder& a, const Holder& b) { return a.held_s > b.held_s; });
   std::string text;
-  for (std::size_t i = 0; i < std::min(holders.size(), limit); ++i)
-    text += fmt::format("; #{} held {:.3f} s, acquired at {}", holders[i].index, holders[i].held_s,
-                        where_text(holders[i].where));
+  for (std::size_t n = 0; n < limit && !holders.empty(); ++n) {
+    auto longest = holders.begin();
+    for (auto it = holders.begin(); it != holders.end(); ++it)
+      if (it->held_s > longest->held_s) longest = it;
+    text += fmt::format("; #{} held {:.3f} s, acquired at {}", longest->index, longest->held_s,
+                        where_text(longest->where));
+    holders.erase(longest);
+  }
   return text;
 }
 
