@@ -72,3 +72,15 @@ TEST_CASE("with_params converts the arguments, and passes a Params on as it is")
   const std::vector<Param> values{to_param(true)};
   CHECK(with_params([&](Params p) { return p.data() == values.data(); }, Params(values)));
 }
+
+TEST_CASE("a Param is made from any value to_param takes, as to_param makes it") {
+  const std::string s = "kept";
+  const std::vector<Param> values{42, 7u, true, 2.5, "x", s, nullptr, std::optional<int>()};
+  std::vector<Kind> kinds;
+  for (const Param& p : values) kinds.push_back(p.kind());
+  CHECK(kinds == std::vector<Kind>{Kind::integer, Kind::unsigned_integer, Kind::boolean, Kind::real, Kind::text,
+                                   Kind::text, Kind::null, Kind::null});
+  CHECK(values[5].text().data() == s.data());
+  static_assert(Param("abc").kind() == Kind::text, "a string literal is a text, not a bool");
+  static_assert(!std::is_constructible_v<Param, std::string&&>, "a temporary string's characters would be gone");
+}

@@ -4,11 +4,27 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <type_traits>
 
 namespace appinfra::db {
+
+class Param;
+template <class T>
+constexpr Param to_param(const T& v) noexcept;
+
+namespace detail {
+template <class T>
+concept optional_like = requires(const T& v) {
+  v.has_value();
+  *v;
+};
+template <class T>
+inline constexpr bool is_params =
+    std::is_same_v<T, std::span<const Param>> || std::is_same_v<T, std::span<Param>>;
+}  // namespace detail
 
 /// One statement parameter, as a value of one of six kinds. Backends compiled into
 /// the library (APPINFRA_SEPARATE_COMPILATION) are given their parameters this
@@ -18,18 +34,22 @@ namespace appinfra::db {
 /// `conn.execute(sql, db::Params(values))`.
 ///
 /// A text parameter refers to the caller's characters: a Param lives no longer
-/// than the argument it was made from (one statement call).
+/// than the argument it was made from (keep the strings of a `std::vector<Param>`
+/// alive while it is used; one from a temporary std::string does not compile).
+/// Binary data (bytea, BLOB) has no kind: in compiled mode, use a backend of your
+/// own policy header-only, or native().
 class Param {
  public:
   enum class Kind : unsigned char { null, boolean, integer, unsigned_integer, real, real32, text };
 
   constexpr Param() noexcept = default;  ///< NULL
-  constexpr explicit Param(bool v) noexcept : kind_(Kind::boolean), b_(v) {}
-  constexpr explicit Param(std::int64_t v) noexcept : kind_(Kind::integer), i_(v) {}
-  constexpr explicit Param(std::uint64_t v) noexcept : kind_(Kind::unsigned_integer), u_(v) {}
-  constexpr explicit Param(double v) noexcept : kind_(Kind::real), d_(v) {}
-  constexpr explicit Param(float v) noexcept : kind_(Kind::real32), f_(v) {}
-  constexpr explicit Param(std::string_view v) noexcept : kind_(Kind::text), s_(v) {}
+  /// Any value to_param() takes: `std::vector<db::Param> values{42, "text", nullptr}`.
+  template <class T>
+    requires(!std::is_same_v<std::remove_cvref_t<T>, Param> && !detail::is_params<std::remove_cvref_t<T>>)
+  constexpr Param(const T& v) noexcept : Param(to_param(v)) {}  // NOLINT: implicit by design
+  // A text refers to its characters: a temporary string's would be gone at once.
+  Param(std::string&&) = delete;
+  Param(std::optional<std::string>&&) = delete;
 
   [[nodiscard]] constexpr Kind kind() const noexcept { return kind_; }
   [[nodiscard]] constexpr bool is_null() const noexcept { return kind_ == Kind::null; }
@@ -42,6 +62,16 @@ class Param {
   [[nodiscard]] constexpr std::string_view text() const noexcept { return s_; }
 
  private:
+  template <class T>
+  friend constexpr Param to_param(const T& v) noexcept;
+  struct Boolean {};
+  constexpr Param(Boolean, bool v) noexcept : kind_(Kind::boolean), b_(v) {}
+  constexpr explicit Param(std::int64_t v) noexcept : kind_(Kind::integer), i_(v) {}
+  constexpr explicit Param(std::uint64_t v) noexcept : kind_(Kind::unsigned_integer), u_(v) {}
+  constexpr explicit Param(double v) noexcept : kind_(Kind::real), d_(v) {}
+  constexpr explicit Param(float v) noexcept : kind_(Kind::real32), f_(v) {}
+  constexpr explicit Param(std::string_view v) noexcept : kind_(Kind::text), s_(v) {}
+
   Kind kind_ = Kind::null;
   union {
     bool b_;
@@ -56,16 +86,6 @@ class Param {
 /// Parameters whose number is known at run time: bound to $1, $2, ... in order.
 using Params = std::span<const Param>;
 
-namespace detail {
-template <class T>
-concept optional_like = requires(const T& v) {
-  v.has_value();
-  *v;
-};
-template <class T>
-inline constexpr bool is_params = std::is_same_v<T, Params> || std::is_same_v<T, std::span<Param>>;
-}  // namespace detail
-
 /// `v` as a Param: nullptr and std::nullopt are NULL, an empty std::optional too;
 /// bool, integers (char included: a number, as SQLite binds it), floating point and
 /// texts (anything a std::string_view is made from; a null `const char*` is NULL).
@@ -74,6 +94,13 @@ inline constexpr bool is_params = std::is_same_v<T, Params> || std::is_same_v<T,
 template <class T>
 constexpr Param to_param(const T& v) noexcept {
   using U = std::remove_cvref_t<T>;
+  static_assert(!std::is_same_v<U, char> && !std::is_same_v<U, wchar_t> && !std::is_same_v<U, char8_t> &&
+                    !std::is_same_v<U, char16_t> && !std::is_same_v<U, char32_t>,
+                "appinfra: a character is not a statement parameter (a number or a one-character text?): pass "
+                "an integer or a std::string_view");
+  static_assert(!std::is_same_v<U, long double>,
+                "appinfra: long double parameters are not taken (they would lose precision): pass a double");
+  static_assert(!detail::is_params<U>, "appinfra: a db::Params must be the statement's only parameter argument");
   if constexpr (std::is_same_v<U, Param>) {
     return v;
   } else if constexpr (std::is_same_v<U, std::nullptr_t> || std::is_same_v<U, std::nullopt_t>) {
@@ -81,7 +108,7 @@ constexpr Param to_param(const T& v) noexcept {
   } else if constexpr (detail::optional_like<U>) {
     return v.has_value() ? to_param(*v) : Param();
   } else if constexpr (std::is_same_v<U, bool>) {
-    return Param(v);
+    return Param(Param::Boolean{}, v);
   } else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) {
     return Param(static_cast<std::int64_t>(v));
   } else if constexpr (std::is_integral_v<U>) {
@@ -103,9 +130,15 @@ constexpr Param to_param(const T& v) noexcept {
 
 namespace detail {
 
+/// Whether a Params, if any, is the only argument: parameters are given one by one,
+/// or all in one Params.
+template <class... Args>
+inline constexpr bool params_alone = sizeof...(Args) <= 1 || !(is_params<Args> || ...);
+
 /// How many parameters `args` hold: a Params counts as its elements.
 template <class... Args>
 constexpr std::size_t param_count(const Args&... args) noexcept {
+  static_assert(params_alone<Args...>, "appinfra: a db::Params must be the statement's only parameter argument");
   std::size_t n = 0;
   [[maybe_unused]] const auto one = [&](const auto& a) {
     if constexpr (is_params<std::remove_cvref_t<decltype(a)>>) n += a.size();
@@ -118,6 +151,7 @@ constexpr std::size_t param_count(const Args&... args) noexcept {
 /// Calls `f` on each parameter of `args` in order, a Params' elements one by one.
 template <class F, class... Args>
 constexpr void for_each_param(F&& f, const Args&... args) {
+  static_assert(params_alone<Args...>, "appinfra: a db::Params must be the statement's only parameter argument");
   [[maybe_unused]] const auto one = [&](const auto& a) {
     if constexpr (is_params<std::remove_cvref_t<decltype(a)>>)
       for (const Param& p : a) f(p);

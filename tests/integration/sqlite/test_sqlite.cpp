@@ -520,6 +520,19 @@ TEST_CASE("query_log_params logs parameter values on SQLite; otherwise only how 
     m.db("mem").connect().execute("SELECT $1, $2, $3", 42, std::string("ann"), nullptr);
     CHECK(cap->contains("$1=42, $2='ann', $3=NULL"));
   }
+  SECTION("a null C string is NULL, one by one or in a db::Params, as in the log") {
+    auto [lg, cap] = test::capture_logger(log::Level::info);
+    Manager m(lg, {{"mem", {{"url", "sqlite:///:memory:"}, {"echo", true}, {"query_log_params", true}}}});
+    m.setup();
+    const char* none = nullptr;
+    auto c = m.db("mem").connect();
+    CHECK(c.execute("SELECT typeof($1)", none).scalar<std::string>() == "null");
+    CHECK(cap->contains("$1=NULL"));
+    const std::vector<db::Param> values{7, none, "x"};
+    CHECK(c.execute("SELECT typeof($1) || typeof($2) || typeof($3)", db::Params(values)).scalar<std::string>() ==
+          "integernulltext");
+    CHECK(cap->contains("$1=7, $2=NULL, $3='x'"));
+  }
   SECTION("off") {
     auto [lg, cap] = test::capture_logger(log::Level::info);
     Manager m(lg, {{"mem", {{"url", "sqlite:///:memory:"}, {"echo", true}}}});

@@ -54,8 +54,8 @@ APPINFRA_DECL DatabaseState database_state(const EntryState& s);
 /// schedule), "closed", or nothing before setup(); `recheck` is set when it was set
 /// up meanwhile (by the retry thread) and should be checked after all.
 APPINFRA_DECL std::optional<HealthResult> unavailable_health(const EntryState& s, bool& recheck);
-/// Forgets every entry's retry schedule (close_all(): no longer "retrying").
-APPINFRA_DECL void forget_retries(const Entries& entries) noexcept;
+/// Forgets an entry's retry schedule (close_all(): no longer "retrying").
+APPINFRA_DECL void forget_retry(EntryState& s) noexcept;
 
 }  // namespace appinfra::db::detail
 

@@ -89,6 +89,7 @@ class QueryLog {
     else if constexpr (std::is_same_v<T, std::nullptr_t> || std::is_same_v<T, std::nullopt_t>) return "NULL";
     else if constexpr (requires { v.has_value(); *v; }) return v.has_value() ? param_text(*v) : "NULL";
     else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", v);
+    else if constexpr (std::is_pointer_v<T>) return v == nullptr ? "NULL" : param_text(std::string_view(v));
     else return fmt::format("'{}'", std::string_view(v));
   }
   static std::string param_text_of(const Param& p) {

@@ -114,8 +114,10 @@ class SetupRetry {
     } catch (...) {
       failure = std::current_exception();
     }
-    const LogRecord record = end_attempt(s, attempt, failure, random_fraction());
+    // end_attempt() records the outcome before it formats the line: a failure to
+    // format or write it loses the line only.
     try {
+      const LogRecord record = end_attempt(s, attempt, failure, random_fraction());
       log_at(logger, record.level, "{}", record.message);
     } catch (...) {
     }

@@ -66,6 +66,8 @@ int bind_one(sqlite3_stmt* st, int i, const T& v) {
     return sqlite3_bind_int64(st, i, static_cast<sqlite3_int64>(v));
   } else if constexpr (std::is_floating_point_v<U>) {
     return sqlite3_bind_double(st, i, static_cast<double>(v));
+  } else if constexpr (std::is_pointer_v<U>) {  // a C string; a null one is NULL, as libpqxx binds it
+    return v == nullptr ? sqlite3_bind_null(st, i) : bind_one(st, i, std::string_view(v));
   } else {
     const std::string_view s(v);
     return sqlite3_bind_text64(st, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);

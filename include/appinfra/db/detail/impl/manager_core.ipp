@@ -169,11 +169,9 @@ APPINFRA_DECL std::optional<HealthResult> unavailable_health(const EntryState& s
   return r;
 }
 
-APPINFRA_DECL void forget_retries(const Entries& entries) noexcept {
-  for (EntryState* s : entries) {
-    std::lock_guard lock(s->mutex);
-    s->retry_config.reset();  // no longer "retrying" in messages
-  }
+APPINFRA_DECL void forget_retry(EntryState& s) noexcept {
+  std::lock_guard lock(s.mutex);
+  s.retry_config.reset();  // no longer "retrying" in messages
 }
 
 }  // namespace appinfra::db::detail
