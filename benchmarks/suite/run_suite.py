@@ -480,8 +480,8 @@ def report(rounds, pool, ctimes, csizes, runs, seconds, sq):
             lines += [f"## {sec}", "", "| measurement | threads | appinfra | peer | ratio | target | result |",
                       "|---|---:|---:|---:|---:|---:|---|"]
         tgt = "—" if target is None else "0" if target == 0 else (f"≥ {target:g}x" if at_least else f"≤ {target:g}x")
-        if sec.startswith("4."):
-            fo = (lambda x: f"{x:.2f}") if "time" in what else (lambda x: f"{x:,.0f}")
+        if sec.startswith("4.") or "(s)" in what:
+            fo = (lambda x: f"{x:.2f}") if "time" in what or "(s)" in what else (lambda x: f"{x:,.0f}")
         elif target == 0:
             fo = lambda x: f"{x:,.1f}"
         else:
